@@ -75,6 +75,8 @@ command documents otherwise.`,
 	}
 	root.AddCommand(
 		newVersionCmd(),
+		newJSONataCmd(),
+		newEventsCmd(),
 	)
 	return root
 }

@@ -1,0 +1,40 @@
+// Package pattern implements Amazon EventBridge event patterns: parsing and
+// validation ([Parse]), a small reference evaluator for one pattern against one
+// event ([Matches]), and a [Matcher] that holds many patterns at once and
+// finds every pattern an event matches.
+//
+// The language is EventBridge's: exact values and OR-lists (strings, numbers,
+// booleans, null), prefix and suffix (each optionally with equals-ignore-case),
+// equals-ignore-case, anything-but (a value, a list, or prefix / suffix /
+// equals-ignore-case / wildcard inside), numeric ranges, exists, wildcard, cidr
+// (IPv4 and IPv6) and $or. Events are flattened into (path, value) leaves whose
+// paths join object keys with "."; arrays do not add to a path, and two leaves
+// taken from different elements of the same array never satisfy one pattern
+// together ("array-consistent" matching, as EventBridge does it).
+//
+// The Matcher compiles its patterns into one automaton: each pattern is
+// expanded into its $or alternatives, the fields of each alternative are put
+// in one canonical order (fields answered by hash lookups first, then by
+// path), and the alternatives are merged into a trie of name states whose
+// transitions are per-path value machines. Exact and equals-ignore-case
+// values of every machine live in one shared open-addressing table; prefixes
+// and suffixes in length-bucketed tables; wildcards behind an index on their
+// literal prefix; CIDR blocks in tables keyed by masked prefix; numeric
+// ranges sorted by bound. Matching flattens the event once (keeping only the
+// paths some pattern names), then walks only the states the event's values
+// reach, so its cost grows with the event's fields and the partial matches,
+// not with the number of patterns held.
+//
+// Numbers are compared as IEEE-754 doubles: 300, 300.0 and 3e2 are equal.
+// (event-ruler, which EventBridge is built on, has documented numeric
+// matching as limited to -5e9..5e9 with six decimal places; values outside
+// that range or differing beyond the sixth decimal may compare differently
+// here. No recorded EventBridge case covers it.)
+//
+// Concurrency: a *Pattern is immutable after Parse and may be shared. Matcher
+// methods are safe for concurrent use: any number of goroutines may call Match
+// while others call Add and Remove. The compiled automaton is an immutable
+// snapshot published through an atomic pointer; after an Add or Remove the
+// next Match rebuilds it once (under the writer lock) and every Match that
+// starts after Add or Remove returns sees the change.
+package pattern

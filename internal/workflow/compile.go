@@ -1,0 +1,568 @@
+package workflow
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/bwc-project/bwc/internal/jsonata"
+)
+
+// Action kinds, as the compiler needs them: how a task invokes its action.
+const (
+	KindRunner   = "runner"   // run by the runner function (shell, http, ssh, go, noop...)
+	KindInquiry  = "inquiry"  // core.ask: waits for a response (task token)
+	KindWorkflow = "workflow" // a child state machine (workflow or asl runner)
+)
+
+// ActionKinds tells the compiler what kind each action reference is; ok is
+// false for an action that does not exist.
+type ActionKinds func(ref string) (kind string, ok bool)
+
+// KindOfRunner maps a pack action's runner type to the compiler's kind.
+func KindOfRunner(runnerType string) string {
+	switch runnerType {
+	case "inquirer":
+		return KindInquiry
+	case "workflow", "asl":
+		return KindWorkflow
+	}
+	return KindRunner
+}
+
+// Definition substitutions the CDK app (and the embedded engine) fill in.
+const (
+	RunnerFunctionArn = "${RunnerFunctionArn}"
+	lambdaInvoke      = "arn:aws:states:::lambda:invoke"
+	lambdaInvokeToken = "arn:aws:states:::lambda:invoke.waitForTaskToken"
+	startExecSync2    = "arn:aws:states:::states:startExecution.sync:2"
+	stateStart        = "bwc.start"
+	stateVars         = "bwc.vars"
+	stateEnd          = "bwc.end"
+	stateFailCommand  = "bwc.fail"
+	// FailCommandError is the error of a workflow failed by `do: fail`.
+	FailCommandError = "bwc.WorkflowFailed"
+)
+
+// StateMachineArnParam is the definition substitution naming the state
+// machine of a workflow action.
+func StateMachineArnParam(ref string) string {
+	var b strings.Builder
+	for _, c := range ref {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return "StateMachineArn_" + b.String()
+}
+
+// Machine is a compiled workflow.
+type Machine struct {
+	Ref        string
+	Definition map[string]any
+	// States lists, for each task, the ASL states it became, in order.
+	States map[string][]string
+	// Substitutions are the ${...} names the definition uses.
+	Substitutions []string
+}
+
+// JSON returns the definition as indented, deterministic JSON with a
+// trailing newline.
+func (m *Machine) JSON() ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(m.Definition); err != nil {
+		return nil, fmt.Errorf("encoding state machine %s: %w", m.Ref, err)
+	}
+	return buf.Bytes(), nil
+}
+
+type compiler struct {
+	w        *Workflow
+	ref      string
+	kinds    ActionKinds
+	errs     Errors
+	states   map[string]any
+	names    map[string][]string
+	subs     map[string]bool
+	incoming map[string][]string
+}
+
+func (c *compiler) errorf(pos Pos, task, format string, args ...any) {
+	c.errs = append(c.errs, &Error{Pos: pos, Task: task, Msg: fmt.Sprintf(format, args...)})
+}
+
+// Compile compiles a parsed workflow to a state machine. ref is the
+// workflow action's reference; kinds resolves the actions its tasks call.
+func Compile(w *Workflow, ref string, kinds ActionKinds) (*Machine, error) {
+	c := &compiler{w: w, ref: ref, kinds: kinds, states: map[string]any{}, names: map[string][]string{}, subs: map[string]bool{}, incoming: map[string][]string{}}
+	c.checkGraph()
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	starts := c.startTasks()
+	if len(starts) != 1 {
+		// checkGraph reported it
+		return nil, c.errs
+	}
+	c.compileStart(starts[0])
+	for _, name := range w.Order {
+		c.compileTask(w.Tasks[name])
+	}
+	c.compileEnd()
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
+	def := map[string]any{
+		"Comment":       strings.TrimSpace(fmt.Sprintf("%s (BWC workflow %s, generated; do not edit)", w.Description, ref)),
+		"QueryLanguage": "JSONata",
+		"StartAt":       stateStart,
+		"States":        c.states,
+	}
+	m := &Machine{Ref: ref, Definition: def, States: c.names}
+	for s := range c.subs {
+		m.Substitutions = append(m.Substitutions, s)
+	}
+	sort.Strings(m.Substitutions)
+	return m, nil
+}
+
+// checkGraph validates references between tasks and the shape of the graph.
+func (c *compiler) checkGraph() {
+	for _, name := range c.w.Order {
+		t := c.w.Tasks[name]
+		if _, ok := c.kinds(t.Action); !ok && t.Action != "" {
+			c.errorf(t.Pos, name, "action %q does not exist", t.Action)
+		}
+		for _, tr := range t.Next {
+			if len(tr.Do) > 1 {
+				c.errorf(tr.Pos, name, "do: %s: forking into several tasks is not supported yet; chain the tasks, or use with-items for the same action over a list", strings.Join(tr.Do, ", "))
+			}
+			for _, d := range tr.Do {
+				switch {
+				case d == CmdFail || d == CmdNoop || d == CmdContinue:
+				case c.w.Tasks[d] == nil:
+					c.errorf(tr.Pos, name, "do: task %q does not exist%s", d, suggest(d, c.w.Order))
+				default:
+					c.incoming[d] = append(c.incoming[d], name)
+				}
+			}
+		}
+		if t.Join != "" {
+			c.errorf(t.Pos, name, "join: joins need a fork, and forks are not supported yet")
+		}
+	}
+	starts := c.startTasks()
+	switch {
+	case len(starts) == 0 && len(c.w.Order) > 0:
+		c.errorf(c.w.Tasks[c.w.Order[0]].Pos, "", "no start task: every task is the target of a transition; the first task to run must have none")
+	case len(starts) > 1:
+		c.errorf(c.w.Tasks[starts[1]].Pos, "", "several start tasks (%s): tasks with no incoming transition all start at once, which needs a fork; make one task the start and chain the others", strings.Join(starts, ", "))
+	}
+}
+
+func (c *compiler) startTasks() []string {
+	var out []string
+	for _, name := range c.w.Order {
+		if len(c.incoming[name]) == 0 {
+			out = append(out, name)
+		}
+	}
+	return out
+}
+
+func (c *compiler) add(task, state string, def map[string]any) {
+	if _, dup := c.states[state]; dup {
+		c.errorf(Pos{File: c.w.File}, task, "state name %q is used twice; rename the task", state)
+		return
+	}
+	c.states[state] = def
+	if task != "" {
+		c.names[task] = append(c.names[task], state)
+	}
+}
+
+// entry is the first state of a task.
+func (c *compiler) entry(task string) string {
+	if c.w.Tasks[task].Delay != nil {
+		return task + ".delay"
+	}
+	return task
+}
+
+func (c *compiler) compileStart(first string) {
+	assign := map[string]any{}
+	for _, in := range c.w.Input {
+		field := "$states.input." + jsonataName(in.Name)
+		if in.HasDefault {
+			if expr, ok := templateExpr(in.Value); ok {
+				assign[in.Name] = "{% $exists(" + field + ") ? " + field + " : (" + expr + ") %}"
+			} else {
+				assign[in.Name] = "{% $exists(" + field + ") ? " + field + " : " + literal(in.Value) + " %}"
+			}
+			continue
+		}
+		assign[in.Name] = "{% " + field + " %}"
+	}
+	next := c.entry(first)
+	if len(c.w.Vars) > 0 {
+		next = stateVars
+	}
+	start := map[string]any{"Type": "Pass", "Comment": "workflow input", "Next": next}
+	if len(assign) > 0 {
+		start["Assign"] = assign
+	}
+	c.add("", stateStart, start)
+	if len(c.w.Vars) > 0 {
+		vars := map[string]any{}
+		for _, v := range c.w.Vars {
+			vars[v.Name] = c.expression(v.Value, Pos{}, "", "vars."+v.Name)
+		}
+		c.add("", stateVars, map[string]any{"Type": "Pass", "Comment": "workflow vars", "Assign": vars, "Next": c.entry(first)})
+	}
+}
+
+func (c *compiler) compileEnd() {
+	end := map[string]any{"Type": "Pass", "Comment": "workflow output", "End": true}
+	out := map[string]any{}
+	for _, o := range c.w.Output {
+		out[o.Name] = c.expression(o.Value, o.Pos, "", "output."+o.Name)
+	}
+	end["Output"] = out
+	c.add("", stateEnd, end)
+	c.add("", stateFailCommand, map[string]any{
+		"Type":  "Fail",
+		"Error": FailCommandError,
+		"Cause": "a task transitioned to the fail command",
+	})
+}
+
+var (
+	reSucceeded = regexp.MustCompile(`\$succeeded\(\s*\)`)
+	reFailed    = regexp.MustCompile(`\$failed\(\s*\)`)
+	reResult    = regexp.MustCompile(`\$result\b`)
+)
+
+// condition rewrites a transition's when for one path (success or failure)
+// and reports whether it applies there: a condition that tests only
+// $succeeded() applies on success, only $failed() on failure, and one that
+// tests neither (or both) on both.
+func condition(when string, success bool) (string, bool) {
+	if when == "" {
+		return "true", true
+	}
+	expr, ok := templateExpr(when)
+	if !ok {
+		return "", false
+	}
+	hasS, hasF := reSucceeded.MatchString(expr), reFailed.MatchString(expr)
+	if (hasS && !hasF && !success) || (hasF && !hasS && success) {
+		return "", false
+	}
+	s, f := "true", "false"
+	if !success {
+		s, f = "false", "true"
+	}
+	expr = reSucceeded.ReplaceAllString(expr, s)
+	expr = reFailed.ReplaceAllString(expr, f)
+	expr = reResult.ReplaceAllString(expr, "$$states.input")
+	return expr, true
+}
+
+func (c *compiler) compileTask(t *Task) {
+	name := t.Name
+	kind, _ := c.kinds(t.Action)
+
+	if t.Delay != nil {
+		wait := map[string]any{"Type": "Wait", "Next": name}
+		switch d := t.Delay.(type) {
+		case float64:
+			if d < 0 {
+				c.errorf(t.Pos, name, "delay: found %v, expected seconds (a non-negative number)", d)
+			}
+			wait["Seconds"] = d
+		case string:
+			if _, ok := templateExpr(d); !ok {
+				c.errorf(t.Pos, name, "delay: found %q, expected seconds or an expression \"{%% ... %%}\"", d)
+			}
+			wait["Seconds"] = c.expression(d, t.Pos, name, "delay")
+		default:
+			c.errorf(t.Pos, name, "delay: expected seconds")
+		}
+		c.add(name, name+".delay", wait)
+	}
+
+	params := map[string]any{}
+	for _, k := range sortedKeys(t.Input) {
+		params[k] = c.expression(t.Input[k], t.Pos, name, "input."+k)
+	}
+	state := c.invoke(t, kind, params)
+
+	successRules, failureRules := c.rules(t)
+	next := stateEnd
+	if len(successRules) > 0 {
+		next = name + ".next"
+	}
+	state["Next"] = next
+	catchTarget := name + ".fail"
+	if len(failureRules) > 0 {
+		catchTarget = name + ".failed"
+	}
+	state["Catch"] = []any{map[string]any{
+		"ErrorEquals": []any{"States.ALL"},
+		"Next":        catchTarget,
+		"Output":      "{% ($e := $states.errorOutput; $c := $e.Cause; $merge([{\"error\": $e.Error, \"cause\": $c}, ($type($c) = \"string\" and $substring($c, 0, 1) = \"{\" ? $parse($c) : {})])) %}",
+	}}
+	if t.Retry != nil {
+		c.retry(t, state)
+	}
+	c.add(name, name, state)
+	if len(successRules) > 0 {
+		c.add(name, name+".next", map[string]any{"Type": "Choice", "Choices": successRules, "Default": stateEnd})
+	}
+	if len(failureRules) > 0 {
+		c.add(name, name+".failed", map[string]any{"Type": "Choice", "Choices": failureRules, "Default": name + ".fail"})
+	}
+	c.add(name, name+".fail", map[string]any{
+		"Type":    "Fail",
+		"Comment": "task " + name + " failed and no transition handles it",
+		"Error":   "{% $type($states.input.error) = \"string\" ? $states.input.error : \"States.TaskFailed\" %}",
+		"Cause":   "{% $type($states.input.cause) = \"string\" ? $states.input.cause : $string($states.input) %}",
+	})
+}
+
+// invoke builds the state that runs a task's action.
+func (c *compiler) invoke(t *Task, kind string, params map[string]any) map[string]any {
+	ctxArg := map[string]any{
+		"workflow_execution": "{% $states.context.Execution.Id %}",
+		"workflow":           c.ref,
+		"task":               t.Name,
+	}
+	var task map[string]any
+	switch kind {
+	case KindWorkflow:
+		p := StateMachineArnParam(t.Action)
+		c.subs[p] = true
+		task = map[string]any{
+			"Type":     "Task",
+			"Resource": startExecSync2,
+			"Arguments": map[string]any{
+				"StateMachineArn": "${" + p + "}",
+				"Input":           map[string]any{"parameters": params, "context": ctxArg},
+			},
+			"Output": "{% $states.result.Output %}",
+		}
+	case KindInquiry:
+		c.subs["RunnerFunctionArn"] = true
+		task = map[string]any{
+			"Type":     "Task",
+			"Resource": lambdaInvokeToken,
+			"Arguments": map[string]any{
+				"FunctionName": RunnerFunctionArn,
+				"Payload": map[string]any{
+					"action": t.Action, "parameters": params, "context": ctxArg,
+					"task_token": "{% $states.context.Task.Token %}",
+				},
+			},
+			"Output": "{% $states.result %}",
+		}
+	default:
+		c.subs["RunnerFunctionArn"] = true
+		task = map[string]any{
+			"Type":     "Task",
+			"Resource": lambdaInvoke,
+			"Arguments": map[string]any{
+				"FunctionName": RunnerFunctionArn,
+				"Payload":      map[string]any{"action": t.Action, "parameters": params, "context": ctxArg},
+			},
+			"Output": "{% $states.result.Payload %}",
+		}
+	}
+	if t.With == nil {
+		return task
+	}
+	// with-items: a Map state whose item processor binds $item and runs
+	// the action once per item.
+	items := c.expression(t.With.Items, t.With.Pos, t.Name, "with.items")
+	task["End"] = true
+	processor := map[string]any{
+		"ProcessorConfig": map[string]any{"Mode": "INLINE"},
+		"StartAt":         t.Name + ".item",
+		"States": map[string]any{
+			t.Name + ".item":   map[string]any{"Type": "Pass", "Assign": map[string]any{"item": "{% $states.input %}"}, "Next": t.Name + ".action"},
+			t.Name + ".action": task,
+		},
+	}
+	m := map[string]any{"Type": "Map", "Items": items, "ItemProcessor": processor}
+	switch cc := t.With.Concurrency.(type) {
+	case nil:
+	case float64:
+		if cc < 0 || cc != float64(int(cc)) {
+			c.errorf(t.With.Pos, t.Name, "with.concurrency: found %v, expected a non-negative integer", cc)
+		}
+		m["MaxConcurrency"] = cc
+	case string:
+		m["MaxConcurrency"] = c.expression(cc, t.With.Pos, t.Name, "with.concurrency")
+	default:
+		c.errorf(t.With.Pos, t.Name, "with.concurrency: expected a number")
+	}
+	return m
+}
+
+// rules builds the Choice rules of a task's success and failure paths.
+func (c *compiler) rules(t *Task) (success, failure []any) {
+	for i, tr := range t.Next {
+		target := stateEnd
+		if len(tr.Do) == 1 {
+			switch d := tr.Do[0]; d {
+			case CmdFail:
+				target = stateFailCommand
+			case CmdNoop, CmdContinue:
+				target = stateEnd
+			default:
+				if c.w.Tasks[d] != nil {
+					target = c.entry(d)
+				}
+			}
+		}
+		if tr.When != "" {
+			if _, ok := templateExpr(tr.When); !ok {
+				c.errorf(tr.Pos, t.Name, "next[%d].when: found %q, expected a JSONata condition \"{%% ... %%}\"", i, tr.When)
+				continue
+			}
+		}
+		for _, okPath := range []bool{true, false} {
+			cond, holds := condition(tr.When, okPath)
+			if !holds {
+				continue
+			}
+			c.checkExpr(cond, tr.Pos, t.Name, fmt.Sprintf("next[%d].when", i))
+			rule := map[string]any{"Condition": "{% " + cond + " %}", "Next": target}
+			if len(tr.Publish) > 0 {
+				assign := map[string]any{}
+				for _, p := range tr.Publish {
+					v := c.expression(p.Value, p.Pos, t.Name, "publish."+p.Name)
+					assign[p.Name] = rewriteResult(v)
+				}
+				rule["Assign"] = assign
+			}
+			if okPath {
+				success = append(success, rule)
+			} else {
+				failure = append(failure, rule)
+			}
+		}
+	}
+	return success, failure
+}
+
+// retry adds a Retry block to a task state.
+func (c *compiler) retry(t *Task, state map[string]any) {
+	r := t.Retry
+	if r.When != "" {
+		expr, ok := templateExpr(r.When)
+		if !ok || strings.TrimSpace(reFailed.ReplaceAllString(expr, "")) != "" {
+			c.errorf(r.Pos, t.Name, "retry.when: only \"{%% $failed() %%}\" is supported (retries happen when the action fails); to repeat on a result, add a transition back to the task")
+			return
+		}
+	}
+	interval := int(r.Delay)
+	if interval < 1 {
+		interval = 1
+	}
+	state["Retry"] = []any{map[string]any{
+		"ErrorEquals":     []any{"States.ALL"},
+		"MaxAttempts":     r.Count,
+		"IntervalSeconds": interval,
+		"BackoffRate":     1,
+	}}
+}
+
+// expression checks and rewrites a value that may hold JSONata templates.
+func (c *compiler) expression(v any, pos Pos, task, field string) any {
+	switch x := v.(type) {
+	case string:
+		if strings.Contains(x, "{{") {
+			c.errorf(pos, task, "%s: %q: workflows use JSONata templates \"{%% ... %%}\", not {{ }}", field, x)
+			return x
+		}
+		expr, ok := templateExpr(x)
+		if !ok {
+			if strings.Contains(x, "{%") {
+				c.errorf(pos, task, "%s: %q: a JSONata template must be the whole value, \"{%% ... %%}\"", field, x)
+			}
+			return x
+		}
+		c.checkExpr(expr, pos, task, field)
+		return "{% " + expr + " %}"
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = c.expression(e, pos, task, fmt.Sprintf("%s[%d]", field, i))
+		}
+		return out
+	case map[string]any:
+		out := map[string]any{}
+		for _, k := range sortedKeys(x) {
+			out[k] = c.expression(x[k], pos, task, field+"."+k)
+		}
+		return out
+	}
+	return v
+}
+
+func (c *compiler) checkExpr(expr string, pos Pos, task, field string) {
+	if _, err := jsonata.Compile(expr); err != nil {
+		c.errorf(pos, task, "%s: invalid JSONata %q: %v", field, expr, err)
+	}
+}
+
+func rewriteResult(v any) any {
+	switch x := v.(type) {
+	case string:
+		return reResult.ReplaceAllString(x, "$$states.input")
+	case []any:
+		for i := range x {
+			x[i] = rewriteResult(x[i])
+		}
+	case map[string]any:
+		for k := range x {
+			x[k] = rewriteResult(x[k])
+		}
+	}
+	return v
+}
+
+func templateExpr(v any) (string, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return "", false
+	}
+	t := strings.TrimSpace(s)
+	if len(t) >= 4 && strings.HasPrefix(t, "{%") && strings.HasSuffix(t, "%}") {
+		return strings.TrimSpace(t[2 : len(t)-2]), true
+	}
+	return "", false
+}
+
+func literal(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return "null"
+	}
+	return string(b)
+}
+
+func jsonataName(n string) string {
+	if isIdent(n) {
+		return n
+	}
+	return "`" + n + "`"
+}
