@@ -3,6 +3,7 @@ package pattern
 import (
 	"fmt"
 	"net/netip"
+	"strings"
 )
 
 // leaf is one flattened event value at a path some pattern uses.
@@ -292,7 +293,7 @@ func (f *flattener) addrOf(i int32) (netip.Addr, bool) {
 func toLower(b []byte) []byte {
 	for _, c := range b {
 		if c >= 0x80 {
-			return []byte(stringsToLower(b))
+			return []byte(strings.ToLower(string(b)))
 		}
 	}
 	out := make([]byte, len(b))

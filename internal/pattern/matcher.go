@@ -15,10 +15,6 @@ import (
 	"sync/atomic"
 )
 
-func stringsToLower(b []byte) string { return strings.ToLower(string(b)) }
-
-func bitsTrailingZeros(x uint64) int { return bits.TrailingZeros64(x) }
-
 // Matcher holds many patterns and finds those an event matches. See the
 // package documentation for its concurrency contract.
 type Matcher struct {
@@ -36,7 +32,9 @@ func NewMatcher() *Matcher {
 
 // Add parses src and adds it under id, replacing any pattern with that id.
 // An invalid pattern is rejected (the error wraps ErrInvalid) and the Matcher
-// is left unchanged.
+// is left unchanged. Changes are compiled lazily: the first Match after any
+// number of Add and Remove calls rebuilds the automaton once (tens of ms for
+// 10,000 patterns), so load patterns in a batch before matching.
 func (m *Matcher) Add(id string, src []byte) error {
 	p, err := Parse(src)
 	if err != nil {
@@ -253,8 +251,8 @@ type valueMachine struct {
 }
 
 type rangeRef struct {
-	r   numRange
-	set int32
+	r    numRange
+	next int32 // next state
 }
 
 type wildRef struct {
@@ -263,8 +261,8 @@ type wildRef struct {
 }
 
 type condRef struct {
-	c   *cond
-	set int32
+	c    *cond
+	next int32 // next state
 }
 
 // affixTable finds every stored string that is a prefix (or suffix) of a
@@ -274,7 +272,7 @@ type affixTable struct {
 	m    map[string][]int32
 }
 
-func (a *affixTable) add(s string, set int32) {
+func (a *affixTable) add(s string, next int32) {
 	if a.m == nil {
 		a.m = map[string][]int32{}
 	}
@@ -282,7 +280,7 @@ func (a *affixTable) add(s string, set int32) {
 		a.lens = append(a.lens, len(s))
 		slices.Sort(a.lens)
 	}
-	a.m[s] = append(a.m[s], set)
+	a.m[s] = append(a.m[s], next)
 }
 
 func (a *affixTable) prefixes(b []byte, out []int32) []int32 {
@@ -512,7 +510,7 @@ func compileMachine(bm *buildMachine, id uint32, exact map[exactKey][]int32) (*v
 				vm.cidr[c.cidr] = append(vm.cidr[c.cidr], next)
 			case condNumeric:
 				flags |= hasOwn
-				rr := rangeRef{r: c.rng, set: next}
+				rr := rangeRef{r: c.rng, next: next}
 				switch {
 				case math.IsInf(c.rng.hi, 1):
 					vm.lower = append(vm.lower, rr)
@@ -523,7 +521,7 @@ func compileMachine(bm *buildMachine, id uint32, exact map[exactKey][]int32) (*v
 				}
 			default:
 				flags |= hasOwn
-				vm.other = append(vm.other, condRef{c: c, set: next})
+				vm.other = append(vm.other, condRef{c: c, next: next})
 			}
 		}
 	}
@@ -597,17 +595,16 @@ func (s *snapshot) match(sc *scratch, event []byte) ([]string, error) {
 	if cap(sc.bits) < words {
 		sc.bits = make([]uint64, words)
 	}
-	bits := sc.bits[:words]
+	bitmap := sc.bits[:words]
 	for _, h := range sc.hits {
-		bits[h>>6] |= 1 << (h & 63)
+		bitmap[h>>6] |= 1 << (h & 63)
 	}
-	for w, word := range bits {
+	for w, word := range bitmap {
 		for word != 0 {
-			b := bitsTrailingZeros(word)
-			out = append(out, s.ids[w*64+b])
+			out = append(out, s.ids[w*64+bits.TrailingZeros64(word)])
 			word &= word - 1
 		}
-		bits[w] = 0
+		bitmap[w] = 0
 	}
 	return out, nil
 }
@@ -859,7 +856,7 @@ func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 
 				break
 			}
 			if r.r.contains(x) {
-				out = append(out, r.set)
+				out = append(out, r.next)
 			}
 		}
 		// upper: sorted by hi descending.
@@ -869,7 +866,7 @@ func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 
 				break
 			}
 			if r.r.contains(x) {
-				out = append(out, r.set)
+				out = append(out, r.next)
 			}
 		}
 		for i := range vm.between {
@@ -878,7 +875,7 @@ func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 
 				break
 			}
 			if r.r.contains(x) {
-				out = append(out, r.set)
+				out = append(out, r.next)
 			}
 		}
 	case kindTrue:
@@ -891,7 +888,7 @@ func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 
 	for i := range vm.other {
 		r := &vm.other[i]
 		if r.c.matches(v) {
-			out = append(out, r.set)
+			out = append(out, r.next)
 		}
 	}
 	return out
