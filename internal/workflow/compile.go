@@ -89,10 +89,37 @@ type compiler struct {
 	ref      string
 	kinds    ActionKinds
 	errs     Errors
-	states   map[string]any
+	cur      *scope // where states are being added
+	all      map[string]bool
 	names    map[string][]string
 	subs     map[string]bool
 	incoming map[string][]string
+	owner    map[string]*region
+	forkAt   map[string]map[int]*fork
+	isJoin   map[string]bool
+}
+
+// scope is the States map being filled: the machine's top level or a
+// Parallel branch.
+type scope struct {
+	states  map[string]any
+	end     string // where a finished path goes
+	failCmd string // where `do: fail` goes
+	stop    string // the join task that ends this branch, if any
+	failed  bool   // some transition goes to failCmd
+}
+
+// addFailCommand adds the scope's Fail state for `do: fail` when a
+// transition uses it (Step Functions rejects unreachable states).
+func (c *compiler) addFailCommand() {
+	if !c.cur.failed {
+		return
+	}
+	c.add("", c.cur.failCmd, map[string]any{
+		"Type":  "Fail",
+		"Error": FailCommandError,
+		"Cause": "a task transitioned to the fail command",
+	})
 }
 
 func (c *compiler) errorf(pos Pos, task, format string, args ...any) {
@@ -102,7 +129,9 @@ func (c *compiler) errorf(pos Pos, task, format string, args ...any) {
 // Compile compiles a parsed workflow to a state machine. ref is the
 // workflow action's reference; kinds resolves the actions its tasks call.
 func Compile(w *Workflow, ref string, kinds ActionKinds) (*Machine, error) {
-	c := &compiler{w: w, ref: ref, kinds: kinds, states: map[string]any{}, names: map[string][]string{}, subs: map[string]bool{}, incoming: map[string][]string{}}
+	c := &compiler{w: w, ref: ref, kinds: kinds, all: map[string]bool{}, names: map[string][]string{}, subs: map[string]bool{}, incoming: map[string][]string{}, isJoin: map[string]bool{}}
+	c.cur = &scope{states: map[string]any{}, end: stateEnd, failCmd: stateFailCommand}
+	top := c.cur
 	c.checkGraph()
 	if len(c.errs) > 0 {
 		return nil, c.errs
@@ -112,9 +141,20 @@ func Compile(w *Workflow, ref string, kinds ActionKinds) (*Machine, error) {
 		// checkGraph reported it
 		return nil, c.errs
 	}
+	main := c.planRegions(starts[0])
+	for _, name := range w.Order {
+		if c.owner[name] == nil {
+			c.errorf(w.Tasks[name].Pos, name, "this task is never reached from the start task %s", starts[0])
+		}
+	}
+	if len(c.errs) > 0 {
+		return nil, c.errs
+	}
 	c.compileStart(starts[0])
 	for _, name := range w.Order {
-		c.compileTask(w.Tasks[name])
+		if c.owner[name] == main {
+			c.compileTask(w.Tasks[name])
+		}
 	}
 	c.compileEnd()
 	if len(c.errs) > 0 {
@@ -124,7 +164,7 @@ func Compile(w *Workflow, ref string, kinds ActionKinds) (*Machine, error) {
 		"Comment":       strings.TrimSpace(fmt.Sprintf("%s (BWC workflow %s, generated; do not edit)", w.Description, ref)),
 		"QueryLanguage": "JSONata",
 		"StartAt":       stateStart,
-		"States":        c.states,
+		"States":        top.states,
 	}
 	m := &Machine{Ref: ref, Definition: def, States: c.names}
 	for s := range c.subs {
@@ -142,9 +182,6 @@ func (c *compiler) checkGraph() {
 			c.errorf(t.Pos, name, "action %q does not exist", t.Action)
 		}
 		for _, tr := range t.Next {
-			if len(tr.Do) > 1 {
-				c.errorf(tr.Pos, name, "do: %s: forking into several tasks is not supported yet; chain the tasks, or use with-items for the same action over a list", strings.Join(tr.Do, ", "))
-			}
 			for _, d := range tr.Do {
 				switch {
 				case d == CmdFail || d == CmdNoop || d == CmdContinue:
@@ -154,9 +191,6 @@ func (c *compiler) checkGraph() {
 					c.incoming[d] = append(c.incoming[d], name)
 				}
 			}
-		}
-		if t.Join != "" {
-			c.errorf(t.Pos, name, "join: joins need a fork, and forks are not supported yet")
 		}
 	}
 	starts := c.startTasks()
@@ -179,11 +213,12 @@ func (c *compiler) startTasks() []string {
 }
 
 func (c *compiler) add(task, state string, def map[string]any) {
-	if _, dup := c.states[state]; dup {
+	if c.all[state] {
 		c.errorf(Pos{File: c.w.File}, task, "state name %q is used twice; rename the task", state)
 		return
 	}
-	c.states[state] = def
+	c.all[state] = true
+	c.cur.states[state] = def
 	if task != "" {
 		c.names[task] = append(c.names[task], state)
 	}
@@ -237,11 +272,7 @@ func (c *compiler) compileEnd() {
 	}
 	end["Output"] = out
 	c.add("", stateEnd, end)
-	c.add("", stateFailCommand, map[string]any{
-		"Type":  "Fail",
-		"Error": FailCommandError,
-		"Cause": "a task transitioned to the fail command",
-	})
+	c.addFailCommand()
 }
 
 var (
@@ -306,7 +337,7 @@ func (c *compiler) compileTask(t *Task) {
 	state := c.invoke(t, kind, params)
 
 	successRules, failureRules := c.rules(t)
-	next := stateEnd
+	next := c.cur.end
 	if len(successRules) > 0 {
 		next = name + ".next"
 	}
@@ -325,7 +356,7 @@ func (c *compiler) compileTask(t *Task) {
 	}
 	c.add(name, name, state)
 	if len(successRules) > 0 {
-		c.add(name, name+".next", map[string]any{"Type": "Choice", "Choices": successRules, "Default": stateEnd})
+		c.add(name, name+".next", map[string]any{"Type": "Choice", "Choices": successRules, "Default": c.cur.end})
 	}
 	if len(failureRules) > 0 {
 		c.add(name, name+".failed", map[string]any{"Type": "Choice", "Choices": failureRules, "Default": name + ".fail"})
@@ -336,6 +367,15 @@ func (c *compiler) compileTask(t *Task) {
 		"Error":   "{% $type($states.input.error) = \"string\" ? $states.input.error : \"States.TaskFailed\" %}",
 		"Cause":   "{% $type($states.input.cause) = \"string\" ? $states.input.cause : $string($states.input) %}",
 	})
+	forks := c.forkAt[name]
+	idx := make([]int, 0, len(forks))
+	for i := range forks {
+		idx = append(idx, i)
+	}
+	sort.Ints(idx)
+	for _, i := range idx {
+		c.compileFork(forks[i])
+	}
 }
 
 // invoke builds the state that runs a task's action.
@@ -419,17 +459,19 @@ func (c *compiler) invoke(t *Task, kind string, params map[string]any) map[strin
 // rules builds the Choice rules of a task's success and failure paths.
 func (c *compiler) rules(t *Task) (success, failure []any) {
 	for i, tr := range t.Next {
-		target := stateEnd
-		if len(tr.Do) == 1 {
-			switch d := tr.Do[0]; d {
-			case CmdFail:
-				target = stateFailCommand
-			case CmdNoop, CmdContinue:
-				target = stateEnd
-			default:
-				if c.w.Tasks[d] != nil {
-					target = c.entry(d)
-				}
+		target := c.cur.end
+		switch {
+		case c.forkAt[t.Name][i] != nil:
+			target = c.forkAt[t.Name][i].state
+		case len(tr.Do) == 1:
+			switch d := tr.Do[0]; {
+			case d == CmdFail:
+				target = c.cur.failCmd
+				c.cur.failed = true
+			case d == CmdNoop || d == CmdContinue || d == c.cur.stop:
+				target = c.cur.end
+			case c.w.Tasks[d] != nil:
+				target = c.entry(d)
 			}
 		}
 		if tr.When != "" {

@@ -109,6 +109,47 @@ func TestCompileStates(t *testing.T) {
 	}
 }
 
+func TestCompileFork(t *testing.T) {
+	m := compileFile(t, "testdata/fanout.yaml")
+	states := m.Definition["States"].(map[string]any)
+	if _, ok := states["disk"]; ok {
+		t.Error("branch task disk is at the top level; want it inside the Parallel state")
+	}
+	par, ok := states["start.fork"].(map[string]any)
+	if !ok || par["Type"] != "Parallel" || par["Next"] != "report" {
+		t.Fatalf("start.fork = %v", par)
+	}
+	branches := par["Branches"].([]any)
+	if len(branches) != 2 {
+		t.Fatalf("%d branches, want 2", len(branches))
+	}
+	b1 := branches[0].(map[string]any)
+	b2 := branches[1].(map[string]any)
+	if b1["StartAt"] != "disk" || b2["StartAt"] != "memory" {
+		t.Errorf("StartAt = %v, %v", b1["StartAt"], b2["StartAt"])
+	}
+	b2states := b2["States"].(map[string]any)
+	for _, s := range []string{"memory", "check_memory", "start.fork.branch2.end"} {
+		if _, ok := b2states[s]; !ok {
+			t.Errorf("branch 2 lacks state %s", s)
+		}
+	}
+	// check_memory leads to the join: inside the branch that is the branch end.
+	if got := b2states["check_memory.next"].(map[string]any)["Choices"].([]any)[0].(map[string]any)["Next"]; got != "start.fork.branch2.end" {
+		t.Errorf("check_memory goes to %v, want the branch end", got)
+	}
+	if got := b2states["start.fork.branch2.end"].(map[string]any)["Output"]; got != `{% {"memory": $memory} %}` {
+		t.Errorf("branch 2 output = %v", got)
+	}
+	assign := par["Assign"].(map[string]any)
+	if got := assign["disk"]; got != "{% $exists($states.result[0].disk) ? $states.result[0].disk : (null) %}" {
+		t.Errorf("assign disk = %v", got)
+	}
+	if got := states["start.next"].(map[string]any)["Choices"].([]any)[0].(map[string]any)["Next"]; got != "start.fork" {
+		t.Errorf("start transitions to %v, want start.fork", got)
+	}
+}
+
 func TestCompileErrors(t *testing.T) {
 	tests := []struct {
 		name, src string
@@ -120,7 +161,14 @@ func TestCompileErrors(t *testing.T) {
 		{"unknown field", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    nxt: []\n", []string{`wf.yaml:5:5: task a: unknown field "nxt" (did you mean "next"?)`}},
 		{"bad jsonata", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    input:\n      x: \"{% $foo( %}\"\n", []string{`wf.yaml:3:3: task a: input.x: invalid JSONata`}},
 		{"jinja", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    input:\n      x: \"{{ ctx().x }}\"\n", []string{"workflows use JSONata templates"}},
-		{"fork", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: [b, c]\n  b:\n    action: core.noop\n  c:\n    action: core.noop\n", []string{"task a: do: b, c: forking into several tasks is not supported yet"}},
+		{"join count", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: [b, c]\n  b:\n    action: core.noop\n    next:\n      - do: d\n  c:\n    action: core.noop\n    next:\n      - do: d\n  d:\n    join: 1\n    action: core.noop\n",
+			[]string{"wf.yaml:15:3: task d: join: 1: the fork at task a has 2 branches", "use `join: all`"}},
+		{"branch escapes", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: [b, c]\n      - when: \"{% $failed() %}\"\n        do: e\n  b:\n    action: core.noop\n    next:\n      - do: e\n  c:\n    action: core.noop\n  e:\n    action: core.noop\n",
+			[]string{"do: e: this task is already part of"}},
+		{"join without fork", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: b\n  b:\n    join: all\n    action: core.noop\n",
+			[]string{"wf.yaml:7:3: task b: join: this task is not where the branches of one fork meet"}},
+		{"fork with command", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: [b, fail]\n  b:\n    action: core.noop\n", []string{"a fork lists tasks only"}},
+		{"unreachable", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n  b:\n    action: core.noop\n    next:\n      - do: c\n  c:\n    action: core.noop\n    next:\n      - do: b\n", []string{"task b: this task is never reached from the start task a"}},
 		{"no start", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: a\n", []string{"no start task"}},
 		{"version", "version: 2.0\ntasks:\n  a:\n    action: core.noop\n", []string{`wf.yaml:1:10: version: found "2.0", expected 1.0`}},
 		{"retry when", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    retry:\n      when: \"{% $result.x = 1 %}\"\n      count: 2\n", []string{"retry.when: only"}},
