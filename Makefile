@@ -21,7 +21,13 @@ GOLANGCI_LINT_VERSION := v2.15.0
 STATICCHECK_VERSION   := v0.8.2
 GOIMPORTS_VERSION     := v0.52.0
 
+# mk/<area>.mk files append to these: bench targets `make bench` runs, and
+# targets that install what the tests need (Debian packages such as
+# openssh-server), which `make test` runs first.
 BENCH_TARGETS :=
+TEST_DEPS     :=
+
+-include mk/*.mk
 
 .PHONY: help
 help: ## list the targets
@@ -62,7 +68,7 @@ $(NODE_DIR)/node_modules/.installed: $(NODE_DIR)/package.json $(NODE_DIR)/packag
 test: node-tools lint test-go ## run lint and every test (what CI runs)
 
 .PHONY: test-go
-test-go: node-tools ## run the Go tests
+test-go: node-tools $(TEST_DEPS) ## run the Go tests
 	$(GO) test -count=1 ./...
 
 .PHONY: lint
@@ -83,5 +89,3 @@ bench: ## run every benchmark target
 .PHONY: clean
 clean:
 	rm -rf bin .bwc
-
--include mk/*.mk

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/bwc-project/bwc/internal/jsonata"
+	"github.com/bwc-project/bwc/internal/spell"
 )
 
 // Action kinds, as the compiler needs them: how a task invokes its action.
@@ -186,7 +187,7 @@ func (c *compiler) checkGraph() {
 				switch {
 				case d == CmdFail || d == CmdNoop || d == CmdContinue:
 				case c.w.Tasks[d] == nil:
-					c.errorf(tr.Pos, name, "do: task %q does not exist%s", d, suggest(d, c.w.Order))
+					c.errorf(tr.Pos, name, "do: task %q does not exist%s", d, spell.Suggest(d, c.w.Order))
 				default:
 					c.incoming[d] = append(c.incoming[d], name)
 				}

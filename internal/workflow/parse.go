@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/bwc-project/bwc/internal/spell"
 )
 
 // Pos is a position in a workflow file.
@@ -163,7 +165,7 @@ func Parse(file string, src []byte) (*Workflow, error) {
 		case "tasks":
 			p.tasks(v, w)
 		default:
-			p.errorf(k, "", "unknown field %q%s: expected version, description, input, vars, output or tasks", k.Value, suggest(k.Value, []string{"version", "description", "input", "vars", "output", "tasks"}))
+			p.errorf(k, "", "unknown field %q%s: expected version, description, input, vars, output or tasks", k.Value, spell.Suggest(k.Value, []string{"version", "description", "input", "vars", "output", "tasks"}))
 		}
 	}
 	if !seen["tasks"] {
@@ -266,7 +268,7 @@ func (p *parser) tasks(n *yaml.Node, w *Workflow) {
 				_ = fv.Decode(&d)
 				t.Delay = normalizeYAML(d)
 			default:
-				p.errorf(fk, name, "unknown field %q%s: expected one of %s", fk.Value, suggest(fk.Value, taskFields), strings.Join(taskFields, ", "))
+				p.errorf(fk, name, "unknown field %q%s: expected one of %s", fk.Value, spell.Suggest(fk.Value, taskFields), strings.Join(taskFields, ", "))
 			}
 		}
 		if t.Action == "" {
@@ -310,7 +312,7 @@ func (p *parser) transitions(n *yaml.Node, task string) []Transition {
 					p.errorf(v, task, "do: expected a task name or a list of task names")
 				}
 			default:
-				p.errorf(k, task, "next: unknown field %q%s: expected when, publish or do", k.Value, suggest(k.Value, []string{"when", "publish", "do"}))
+				p.errorf(k, task, "next: unknown field %q%s: expected when, publish or do", k.Value, spell.Suggest(k.Value, []string{"when", "publish", "do"}))
 			}
 		}
 		out = append(out, tr)
@@ -394,40 +396,6 @@ func isPositiveInt(s string) bool {
 		}
 	}
 	return true
-}
-
-// suggest returns ` (did you mean "x"?)` for a near miss.
-func suggest(s string, options []string) string {
-	best, bestD := "", 3
-	for _, o := range options {
-		if d := editDistance(s, o); d < bestD {
-			best, bestD = o, d
-		}
-	}
-	if best == "" {
-		return ""
-	}
-	return fmt.Sprintf(" (did you mean %q?)", best)
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 func normalizeYAML(v any) any {
