@@ -1,0 +1,4 @@
+package sqlite
+
+// ExecutionListSQL exposes the listing query to the query-plan test.
+var ExecutionListSQL = executionListSQL
