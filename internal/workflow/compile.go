@@ -335,6 +335,19 @@ func (c *compiler) compileTask(t *Task) {
 	for _, k := range sortedKeys(t.Input) {
 		params[k] = c.expression(t.Input[k], t.Pos, name, "input."+k)
 	}
+	// In a task's input, $result is the result of the task that led here
+	// (the state's input). A with-items task's input sees the item instead,
+	// and a join's the branches' results, so there it is an error.
+	if usesResult(params) {
+		switch {
+		case t.With != nil:
+			c.errorf(t.Pos, name, "input: $result is not available in a task with `with` (its input sees $item); publish what you need from the previous task and use the variable")
+		case t.Join != "":
+			c.errorf(t.Pos, name, "input: $result is not available in a join task; publish what you need in each branch and use the variables")
+		default:
+			params, _ = rewriteResult(params).(map[string]any)
+		}
+	}
 	state := c.invoke(t, kind, params)
 
 	successRules, failureRules := c.rules(t)
@@ -565,6 +578,27 @@ func (c *compiler) checkExpr(expr string, pos Pos, task, field string) {
 	if _, err := jsonata.Compile(expr); err != nil {
 		c.errorf(pos, task, "%s: invalid JSONata %q: %v", field, expr, err)
 	}
+}
+
+func usesResult(v any) bool {
+	switch x := v.(type) {
+	case string:
+		expr, ok := templateExpr(x)
+		return ok && reResult.MatchString(expr)
+	case []any:
+		for _, e := range x {
+			if usesResult(e) {
+				return true
+			}
+		}
+	case map[string]any:
+		for _, e := range x {
+			if usesResult(e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func rewriteResult(v any) any {

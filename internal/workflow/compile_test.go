@@ -169,6 +169,8 @@ func TestCompileErrors(t *testing.T) {
 			[]string{"wf.yaml:7:3: task b: join: this task is not where the branches of one fork meet"}},
 		{"fork with command", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: [b, fail]\n  b:\n    action: core.noop\n", []string{"a fork lists tasks only"}},
 		{"unreachable", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n  b:\n    action: core.noop\n    next:\n      - do: c\n  c:\n    action: core.noop\n    next:\n      - do: b\n", []string{"task b: this task is never reached from the start task a"}},
+		{"result in with-items input", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: b\n  b:\n    action: core.echo\n    with:\n      items: \"{% [1, 2] %}\"\n    input:\n      message: \"{% $result.x %}\"\n",
+			[]string{"wf.yaml:7:3: task b: input: $result is not available in a task with `with`"}},
 		{"no start", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: a\n", []string{"no start task"}},
 		{"version", "version: 2.0\ntasks:\n  a:\n    action: core.noop\n", []string{`wf.yaml:1:10: version: found "2.0", expected 1.0`}},
 		{"retry when", "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    retry:\n      when: \"{% $result.x = 1 %}\"\n      count: 2\n", []string{"retry.when: only"}},
