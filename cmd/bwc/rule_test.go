@@ -212,7 +212,7 @@ action:
   parameters:
     message: "{{ trigger.body.x | upper }}"
 `,
-		"ops/actions/wf.yaml": "name: wf\nrunner_type: workflow\nentry_point: workflows/wf.yaml\n",
+		"ops/actions/wf.yaml":           "name: wf\nrunner_type: workflow\nentry_point: workflows/wf.yaml\n",
 		"ops/actions/workflows/wf.yaml": "version: 1.0\ntasks:\n  a:\n    action: core.noop\n    next:\n      - do: [b, c]\n  b:\n    action: core.noop\n  c:\n    action: core.noop\n    next:\n      - do: a\n",
 	}
 	for name, text := range files {
