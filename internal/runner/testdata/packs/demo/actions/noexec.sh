@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "ran by $0 with $# args"
