@@ -230,7 +230,7 @@ action:
 	}
 	for _, want := range []string{
 		filepath.ToSlash(dir) + `/ops/rules/bad.yaml:9:3: rule ops.bad: criteria.trigger.body.x: invalid regular expression "(unclosed"`,
-		`Jinja filters are not supported; write JSONata instead: "{% $uppercase($trigger.body.x) %}"`,
+		`filters (Jinja) are not supported; write JSONata instead: "{% $uppercase($trigger.body.x) %}"`,
 		filepath.ToSlash(dir) + "/ops/actions/workflows/wf.yaml:",
 	} {
 		if !strings.Contains(out, want) {

@@ -107,7 +107,7 @@ func TestCompileErrors(t *testing.T) {
 		{"search without condition", Rule{Trigger: Trigger{Type: "p.t"}, Action: Action{Ref: "a.b"}, Criteria: []Criterion{{Key: "trigger.x", Op: "search", Pattern: map[string]any{"item.a": map[string]any{"type": "equals", "pattern": 1}}}}},
 			[]string{"search: condition is missing"}},
 		{"jinja filter", Rule{Trigger: Trigger{Type: "p.t"}, Action: Action{Ref: "a.b", Parameters: map[string]any{"h": "{{ trigger.host | upper }}"}}},
-			[]string{`action.parameters.h: "{{ trigger.host | upper }}": Jinja filters are not supported; write JSONata instead: "{% $uppercase($trigger.host) %}"`}},
+			[]string{`action.parameters.h: "{{ trigger.host | upper }}": filters (Jinja) are not supported; write JSONata instead: "{% $uppercase($trigger.host) %}"`}},
 		{"missing action and trigger", Rule{}, []string{"trigger.type: missing", "action.ref: missing"}},
 		{"templated pattern", Rule{Trigger: Trigger{Type: "p.t"}, Action: Action{Ref: "a.b"}, Criteria: []Criterion{{Key: "trigger.x", Op: "equals", Pattern: "{{ st2kv.system.x }}"}}},
 			[]string{"templated patterns are not supported"}},

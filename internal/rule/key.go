@@ -93,15 +93,4 @@ func hasIndex(segs []segment) bool {
 	return false
 }
 
-func pathString(segs []segment) string {
-	var b strings.Builder
-	for i, s := range segs {
-		if !s.IsIndex && i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(s.String())
-	}
-	return b.String()
-}
-
 var fieldName = regexp.MustCompile(`^[A-Za-z0-9_@$-]+$`)

@@ -129,7 +129,10 @@ func st2Op(op string, v pyVal, p pyVal, cond string, now time.Time) bool {
 	case OpNEquals:
 		return !pyEq(v, p)
 	case OpIEquals:
-		return p != nil && bothStr && strings.ToLower(sv) == strings.ToLower(sp)
+		// st2 compares str.lower() of both sides, which is not Unicode
+		// case folding.
+		lv, lp := strings.ToLower(sv), strings.ToLower(sp)
+		return p != nil && bothStr && lv == lp
 	case OpContains:
 		if p == nil {
 			return false

@@ -163,9 +163,9 @@ func jinjaPath(inner string) (string, error) {
 			name = name[:i]
 		}
 		if f, ok := jinjaFilters[name]; ok && err == nil && !strings.Contains(filter, "|") {
-			return "", fmt.Errorf("Jinja filters are not supported; write JSONata instead: \"{%% %s %%}\"", fmt.Sprintf(f, base))
+			return "", fmt.Errorf("filters (Jinja) are not supported; write JSONata instead: \"{%% %s %%}\"", fmt.Sprintf(f, base))
 		}
-		return "", fmt.Errorf("Jinja filters are not supported; write the value as a JSONata template \"{%% ... %%}\" (see docs/rules.md)")
+		return "", fmt.Errorf("filters (Jinja) are not supported; write the value as a JSONata template \"{%% ... %%}\" (see docs/rules.md)")
 	}
 	root, rest := in, ""
 	if i := strings.IndexAny(in, ".["); i >= 0 {
