@@ -77,6 +77,13 @@ command documents otherwise.`,
 		newVersionCmd(),
 		newJSONataCmd(),
 		newEventsCmd(),
+		newRuleCmd(),
+		newWorkflowCmd(),
+		newPackCmd(),
+		newServeCmd(),
+		newRunCmd(),
+		newExecutionCmd(),
+		newASLCmd(),
 	)
 	return root
 }

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime/pprof"
+	"slices"
+	"strings"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/bwc-project/bwc/internal/engine"
+	"github.com/bwc-project/bwc/internal/store/sqlite"
+)
+
+func newServeCmd() *cobra.Command {
+	var packDirs []string
+	var dbPath, listen, corePack, logLevel, packConfig, cpuProfile, webhookSecrets string
+	cmd := &cobra.Command{
+		Use:   "serve [--packs DIR]... [--db PATH] [--listen ADDR]",
+		Short: "Run the embedded engine: packs, event bus, timers, webhooks and the API",
+		Long: `Run BWC's embedded engine in this process: it loads and compiles the packs,
+opens the SQLite store, starts the event bus, the enforcer, the executor, the
+timers and the HTTP API, and serves until interrupted (SIGINT or SIGTERM).
+
+Work left unfinished by an earlier process is recovered at start: executions
+not started yet are started, workflows resume from their last checkpoint,
+pending inquiries wait again, other executions that were running are marked
+abandoned with the reason, and trigger instances recorded but not processed
+are enforced (once: enforcement is idempotent). Custom Go sensors of the
+packs are built and run as child processes. See docs/engine.md.
+
+On first start an admin API key is written, mode 0600, to the file "api-key"
+beside the database. The CLI reads it from there (or from BWC_API_KEY), and
+every API call and webhook needs it in the X-BWC-Api-Key header.
+
+Flags:
+  --packs DIR     a directory of packs, or one pack; repeatable (default
+                  "packs"). The core pack is always loaded: from a "core"
+                  pack in these directories, else --core-pack, else
+                  $BWC_CORE_PACK, else packs/core beside the bwc binary's
+                  directory or in the working directory.
+  --core-pack DIR the core pack's directory (see --packs).
+  --db PATH       the SQLite database (default .bwc/bwc.db); created if absent.
+  --listen ADDR   the API's address (default 127.0.0.1:9101); port 0 picks a
+                  free port.
+  --config FILE   pack configuration values, a YAML file {pack: {key: value}},
+                  read by $config(); unset keys take the defaults of each
+                  pack's config.schema.yaml.
+  --webhook-secrets FILE
+                  webhooks that authenticate by signature instead of the API
+                  key: a YAML file {<url>: {scheme: github | standard-webhooks,
+                  secret: S | secret_env: VAR}}. A request to such a webhook
+                  without a valid signature gets 401 (409 for a replayed
+                  Standard Webhooks id) and is not recorded.
+  --log-level L   debug, info, warn or error (default info); logs go to stderr.
+
+Output: on stdout, once the engine is ready, the API URL, the API key file,
+the packs, rules, timers and webhooks loaded, and example commands; then
+nothing until shutdown. Problems found in the packs are listed on stderr;
+the engine runs with what loaded.
+
+Exit codes: 0 after a clean shutdown; 1 when the engine cannot start (the
+store cannot be opened, the address is in use) or stops on an error; 2 bad
+flags or a packs directory that cannot be read.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			level := slog.LevelInfo
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return &exitError{code: 2, msg: fmt.Sprintf("bwc: --log-level %q: expected debug, info, warn or error", logLevel)}
+			}
+			if len(packDirs) == 0 {
+				packDirs = []string{defaultPacksDir}
+			}
+			for _, d := range packDirs {
+				if st, err := os.Stat(d); err != nil || !st.IsDir() {
+					return &exitError{code: 2, msg: fmt.Sprintf("bwc: --packs %s: not a readable directory", d)}
+				}
+			}
+			dirs, err := withCorePack(packDirs, corePack)
+			if err != nil {
+				return &exitError{code: 2, msg: "bwc: " + err.Error()}
+			}
+			if cpuProfile != "" {
+				f, err := os.Create(cpuProfile)
+				if err != nil {
+					return &exitError{code: 2, msg: fmt.Sprintf("bwc: --cpuprofile: %v", err)}
+				}
+				defer func() { _ = f.Close() }()
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return fmt.Errorf("starting the CPU profile: %w", err)
+				}
+				defer pprof.StopCPUProfile()
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: level}))
+			eng, err := engine.Open(ctx, engine.Config{
+				PackDirs:       dirs,
+				DBPath:         dbPath,
+				Listen:         listen,
+				PackConfig:     packConfig,
+				WebhookSecrets: webhookSecrets,
+				Version:        version,
+				Logger:         logger,
+			})
+			if err != nil {
+				return fmt.Errorf("starting the engine: %w", err)
+			}
+			for _, d := range eng.Diagnostics {
+				fmt.Fprintf(cmd.ErrOrStderr(), "bwc: pack problem: %s\n", d)
+			}
+			printBanner(cmd.OutOrStdout(), eng, dbPath)
+			if err := eng.Run(ctx); err != nil {
+				return fmt.Errorf("running the engine: %w", err)
+			}
+			return nil
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return &exitError{code: 2, msg: fmt.Sprintf("bwc: %v", err)}
+	})
+	cmd.Flags().StringArrayVar(&packDirs, "packs", nil, "directory of packs (repeatable; default packs)")
+	cmd.Flags().StringVar(&corePack, "core-pack", "", "directory of the core pack (default: found automatically)")
+	cmd.Flags().StringVar(&dbPath, "db", sqlite.DefaultPath, "SQLite database file")
+	cmd.Flags().StringVar(&listen, "listen", engine.DefaultListen, "address of the HTTP API")
+	cmd.Flags().StringVar(&packConfig, "config", "", "pack configuration values: a YAML file {pack: {key: value}}")
+	cmd.Flags().StringVar(&webhookSecrets, "webhook-secrets", "", "webhook signature schemes: a YAML file {url: {scheme, secret | secret_env}}")
+	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown")
+	_ = cmd.Flags().MarkHidden("cpuprofile")
+	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	return cmd
+}
+
+// withCorePack returns dirs with the core pack added when none of them
+// holds it.
+func withCorePack(dirs []string, explicit string) ([]string, error) {
+	for _, d := range dirs {
+		if isPack(d, "core") || isPack(filepath.Join(d, "core"), "core") {
+			return dirs, nil
+		}
+	}
+	var candidates []string
+	if explicit != "" {
+		candidates = append(candidates, explicit)
+	} else {
+		if env := os.Getenv("BWC_CORE_PACK"); env != "" {
+			candidates = append(candidates, env)
+		}
+		if exe, err := os.Executable(); err == nil {
+			candidates = append(candidates, filepath.Join(filepath.Dir(filepath.Dir(exe)), "packs", "core"))
+		}
+		candidates = append(candidates, filepath.Join("packs", "core"))
+	}
+	for _, c := range candidates {
+		if isPack(c, "core") {
+			return append(append([]string(nil), dirs...), c), nil
+		}
+	}
+	return nil, fmt.Errorf("the core pack was not found (looked in %s); pass --core-pack DIR", strings.Join(candidates, ", "))
+}
+
+// isPack reports whether dir holds a pack.yaml whose ref or name is ref
+// (or, lacking both, whose directory is named ref).
+func isPack(dir, ref string) bool {
+	b, err := os.ReadFile(filepath.Join(dir, "pack.yaml"))
+	if err != nil {
+		return false
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		if ok && (k == "ref" || k == "name") && strings.Trim(strings.TrimSpace(v), `"'`) == ref {
+			return true
+		}
+	}
+	return filepath.Base(filepath.Clean(dir)) == ref
+}
+
+func printBanner(w io.Writer, eng *engine.Engine, dbPath string) {
+	rules, enabled := 0, 0
+	for _, r := range eng.Content.Rules.Rules {
+		rules++
+		if r.Enabled {
+			enabled++
+		}
+	}
+	keyNote := ""
+	if eng.NewAPIKey {
+		keyNote = " (created now)"
+	}
+	fmt.Fprintf(w, "BWC is running.\n\n")
+	fmt.Fprintf(w, "  API:       %s\n", eng.URL)
+	fmt.Fprintf(w, "  API key:   %s%s\n", eng.APIKeyFile, keyNote)
+	fmt.Fprintf(w, "  database:  %s\n", dbPath)
+	fmt.Fprintf(w, "  packs:     %d (%d actions, %d rules of which %d enabled, %d workflows)\n",
+		len(eng.Packs.Packs), len(eng.Packs.Actions()), rules, enabled, len(eng.Content.Machines))
+	fmt.Fprintf(w, "  timers:    %d\n", eng.Timers)
+	if len(eng.Sensors) > 0 {
+		fmt.Fprintf(w, "  sensors:   %s\n", strings.Join(eng.Sensors, ", "))
+	}
+	if len(eng.Webhooks) > 0 {
+		fmt.Fprintf(w, "  webhooks:  %s/api/v1/webhooks/{%s}\n", eng.URL, strings.Join(eng.Webhooks, ","))
+	}
+	if n := len(eng.Diagnostics); n > 0 {
+		fmt.Fprintf(w, "  problems:  %d in the packs (listed on stderr; bwc pack validate shows them)\n", n)
+	}
+	hook := "monitoring/alert" // the example pack's alert webhook
+	if len(eng.Webhooks) > 0 && !slices.Contains(eng.Webhooks, hook) {
+		hook = eng.Webhooks[0]
+	}
+	env := ""
+	if eng.URL != "http://"+engine.DefaultListen {
+		env = "BWC_API_URL=" + eng.URL + " "
+	}
+	if filepath.Clean(eng.APIKeyFile) != filepath.Clean(defaultAPIKeyFile) {
+		env += "BWC_API_KEY=$(cat " + eng.APIKeyFile + ") "
+	}
+	fmt.Fprintf(w, "\nTry:\n")
+	fmt.Fprintf(w, "  %sbin/bwc run core.local cmd='echo hello'\n", env)
+	fmt.Fprintf(w, "  %sbin/bwc execution list\n", env)
+	fmt.Fprintf(w, "  curl -s -X POST -H \"X-BWC-Api-Key: $(cat %s)\" -H 'Content-Type: application/json' \\\n", eng.APIKeyFile)
+	fmt.Fprintf(w, "       -d '{\"status\": \"firing\", \"labels\": {\"alertname\": \"DiskFull\", \"severity\": \"warning\", \"instance\": \"localhost\", \"mountpoint\": \"/\"}, \"annotations\": {\"threshold\": \"90\"}}' \\\n")
+	fmt.Fprintf(w, "       %s/api/v1/webhooks/%s\n", eng.URL, hook)
+	fmt.Fprintf(w, "  curl -s -H \"X-BWC-Api-Key: $(cat %s)\" %s/api/v1/executions\n", eng.APIKeyFile, eng.URL)
+	fmt.Fprintf(w, "\nStop with Ctrl-C.\n")
+	if f, ok := w.(interface{ Sync() error }); ok {
+		_ = f.Sync()
+	}
+}

@@ -1,0 +1,212 @@
+package engine
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/bwc-project/bwc/internal/bus"
+	"github.com/bwc-project/bwc/internal/enforcer"
+	"github.com/bwc-project/bwc/internal/runner"
+	"github.com/bwc-project/bwc/internal/store"
+)
+
+// InquiryTrigger is the trigger type emitted when an inquiry is created.
+const InquiryTrigger = "core.inquiry"
+
+// ErrNameInquiryTimeout: nobody answered an inquiry within its ttl.
+const ErrNameInquiryTimeout = "bwc.InquiryTimeout"
+
+// InquiryStore keeps inquiries; store.Store satisfies it.
+type InquiryStore interface {
+	CreateInquiry(ctx context.Context, q store.Inquiry) (store.Inquiry, error)
+	GetInquiry(ctx context.Context, id string) (store.Inquiry, error)
+	ResolveInquiry(ctx context.Context, id string, to store.InquiryStatus, response json.RawMessage, by string) (store.Inquiry, error)
+	UpdateExecution(ctx context.Context, id string, u store.ExecutionUpdate) (store.Execution, error)
+	GetExecution(ctx context.Context, id string) (store.Execution, error)
+}
+
+// inquirer runs core.ask (runner type inquirer): it records an inquiry,
+// moves the execution to pending, emits core.inquiry, and waits for the
+// response (Respond), the ttl, or a cancellation.
+type inquirer struct {
+	st  InquiryStore
+	pub Publisher
+	now func() time.Time
+	// stopping reports whether the engine is shutting down.
+	stopping func() bool
+
+	mu      sync.Mutex
+	waiting map[string]chan json.RawMessage // by inquiry id
+}
+
+func newInquirer(st InquiryStore, pub Publisher) *inquirer {
+	return &inquirer{st: st, pub: pub, now: time.Now, waiting: map[string]chan json.RawMessage{}}
+}
+
+// InquiryID is the id of the inquiry an execution of core.ask creates.
+func InquiryID(executionID string) string {
+	sum := sha256.Sum256([]byte("inquiry\x00" + executionID))
+	return "iq-" + hex.EncodeToString(sum[:12])
+}
+
+// Run implements runner.Runner.
+func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, error) {
+	p := func(name string) any {
+		if v, ok := req.RunnerParameters[name]; ok {
+			return v
+		}
+		return req.Parameters[name]
+	}
+	schema, err := json.Marshal(p("schema"))
+	if err != nil {
+		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameInvalidParameters, Err: fmt.Errorf("schema: %w", err)}
+	}
+	ttl := 24 * time.Hour
+	if n, ok := asNumber(p("ttl")); ok && n > 0 {
+		ttl = time.Duration(n * float64(time.Minute))
+	}
+	route, _ := p("route").(string)
+	id := InquiryID(req.ExecutionID)
+	ch := make(chan json.RawMessage, 1)
+	q.mu.Lock()
+	q.waiting[id] = ch
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		delete(q.waiting, id)
+		q.mu.Unlock()
+	}()
+	inq, err := q.st.CreateInquiry(ctx, store.Inquiry{
+		ID: id, ExecutionID: req.ExecutionID, Schema: schema,
+		Users: stringList(p("users")), Roles: stringList(p("roles")),
+	})
+	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("recording inquiry %s: %w", id, err)}
+	}
+	if inq.Status == store.InquiryResponded {
+		return runner.Result{Value: map[string]any{"response": decode(inq.Response)}}, nil
+	}
+	if _, err := q.st.UpdateExecution(ctx, req.ExecutionID, store.ExecutionUpdate{From: store.StatusRunning, To: store.StatusPending, At: q.now()}); err != nil && !errors.Is(err, store.ErrConflict) {
+		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("marking execution %s pending: %w", req.ExecutionID, err)}
+	}
+	if q.pub != nil {
+		_, _ = q.pub.PutEvents(ctx, []bus.Entry{{
+			ID:       "inquiry:" + id,
+			Trigger:  InquiryTrigger,
+			Payload:  map[string]any{"id": id, "route": route},
+			TraceTag: traceOf(req.Context),
+		}})
+	}
+	// The ttl runs from the inquiry's creation, also across a restart.
+	wait := ttl
+	if !inq.CreatedAt.IsZero() {
+		wait = time.Until(inq.CreatedAt.Add(ttl))
+	}
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	select {
+	case resp := <-ch:
+		return runner.Result{Value: map[string]any{"response": decode(resp)}}, nil
+	case <-timer.C:
+		_, _ = q.st.ResolveInquiry(context.WithoutCancel(ctx), id, store.InquiryTimeout, nil, "")
+		return runner.Result{}, &runner.ActionError{Name: ErrNameInquiryTimeout, Err: fmt.Errorf("inquiry %s got no response within %s", id, ttl)}
+	case <-ctx.Done():
+		if q.stopping != nil && q.stopping() {
+			// The engine stops: the inquiry stays pending, and is waited
+			// for again at the next start.
+			return runner.Result{}, &runner.ActionError{Name: runner.ErrNameActionCanceled, Err: errors.New("the engine stopped")}
+		}
+		_, _ = q.st.ResolveInquiry(context.WithoutCancel(ctx), id, store.InquiryCanceled, nil, "")
+		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameActionCanceled, Err: fmt.Errorf("inquiry %s was canceled", id)}
+	}
+}
+
+// Respond answers a pending inquiry. The response must satisfy the
+// inquiry's schema; when the inquiry names users, user must be one of them.
+// Outcomes: the inquiry as resolved; store.ErrNotFound; a
+// *enforcer.ParameterError (pointers under /response) for a response that
+// does not match; store.ErrConflict when it is not pending or the user may
+// not answer; a storage error.
+func (q *inquirer) Respond(ctx context.Context, id string, response map[string]any, user string) (store.Inquiry, error) {
+	inq, err := q.st.GetInquiry(ctx, id)
+	if err != nil {
+		return store.Inquiry{}, fmt.Errorf("responding to inquiry %s: %w", id, err)
+	}
+	if inq.Status != store.InquiryPending {
+		return inq, fmt.Errorf("responding to inquiry %s: it is %s: %w", id, inq.Status, store.ErrConflict)
+	}
+	if len(inq.Users) > 0 && !slices.Contains(inq.Users, user) {
+		return inq, fmt.Errorf("responding to inquiry %s: user %q may not answer it: %w", id, user, store.ErrConflict)
+	}
+	if len(inq.Schema) > 0 && string(inq.Schema) != "null" {
+		var doc map[string]any
+		if err := json.Unmarshal(inq.Schema, &doc); err == nil {
+			sch, err := enforcer.CompileSchema(doc)
+			if err != nil {
+				return inq, fmt.Errorf("responding to inquiry %s: its schema: %w", id, err)
+			}
+			if problems := enforcer.Validate(sch, response); len(problems) > 0 {
+				return inq, &enforcer.ParameterError{Action: "inquiry " + id, In: "/response", Problems: problems}
+			}
+		}
+	}
+	raw, err := json.Marshal(response)
+	if err != nil {
+		return inq, fmt.Errorf("responding to inquiry %s: %w", id, err)
+	}
+	got, err := q.st.ResolveInquiry(ctx, id, store.InquiryResponded, raw, user)
+	if err != nil {
+		return got, fmt.Errorf("responding to inquiry %s: %w", id, err)
+	}
+	q.mu.Lock()
+	ch := q.waiting[id]
+	q.mu.Unlock()
+	if ch != nil {
+		select {
+		case ch <- raw:
+		default:
+		}
+	}
+	return got, nil
+}
+
+func asNumber(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	case int:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func decode(raw json.RawMessage) any {
+	var v any
+	_ = json.Unmarshal(raw, &v)
+	return v
+}
+
+func traceOf(ctx map[string]any) string {
+	s, _ := ctx["trace_tag"].(string)
+	return s
+}
