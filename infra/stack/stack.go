@@ -1,0 +1,645 @@
+package stack
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2integrations"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsdynamodb"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsscheduler"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsstepfunctions"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/workflow"
+)
+
+// Props configure the stack.
+type Props struct {
+	awscdk.StackProps
+	// Plan is what to declare (see Load and Build).
+	Plan *Plan
+	// Name prefixes every physical name (bus, table, functions, state
+	// machines, rules, schedules). Default "bwc".
+	Name string
+	// CodeDir holds one directory per function with its bootstrap binary
+	// (build/lambda/<fn>/bootstrap). Required.
+	CodeDir string
+	// LogRetention is how long function, state machine and API logs are
+	// kept. Default one month.
+	LogRetention awslogs.RetentionDays
+	// DestroyData deletes the table and the KMS key with the stack; by
+	// default both are retained (for throw-away stacks only).
+	DestroyData bool
+	// EventRetries and EventMaxAgeSeconds are the retry policy of every
+	// EventBridge and Scheduler target; events that still fail go to the
+	// dead-letter queue. Defaults 10 and 86400.
+	EventRetries       float64
+	EventMaxAgeSeconds float64
+}
+
+// Stack is the declared stack with the constructs tests look at.
+type Stack struct {
+	awscdk.Stack
+	Bus       awsevents.EventBus
+	Table     awsdynamodb.CfnTable
+	Key       awskms.Key
+	DLQ       awssqs.Queue
+	API       awsapigatewayv2.HttpApi
+	Functions map[string]awslambda.Function
+	Roles     map[string]awsiam.Role
+	Machines  map[string]awsstepfunctions.StateMachine
+	Rules     map[string]awsevents.CfnRule
+	Schedules map[string]awsscheduler.CfnSchedule
+}
+
+// Metadata keys recorded on each EventBridge rule (CloudFormation resource
+// metadata), so the choice of target can be read from the template.
+const (
+	MetaRuleRef    = "bwc:rule"
+	MetaRuleTarget = "bwc:target"
+	MetaRuleReason = "bwc:reason"
+	MetaMachine    = "bwc:machine"
+)
+
+// APIRoutes are the routes of the api function (internal/api's server,
+// less the webhooks and the inquiry responses, which have their own
+// functions).
+func APIRoutes() []Route {
+	return []Route{
+		{"GET", "/api/v1/health"},
+		{"POST", "/api/v1/executions"},
+		{"GET", "/api/v1/executions"},
+		{"GET", "/api/v1/executions/{id}"},
+		{"GET", "/api/v1/executions/{id}/output"},
+		{"POST", "/api/v1/executions/{id}/cancel"},
+		{"POST", "/api/v1/executions/{id}/re-run"},
+		{"DELETE", "/api/v1/executions/{id}"},
+		{"GET", "/api/v1/actions/{ref}"},
+		{"GET", "/api/v1/trigger-instances"},
+		{"GET", "/api/v1/trigger-instances/{id}"},
+		{"GET", "/api/v1/enforcements"},
+		{"GET", "/api/v1/enforcements/{id}"},
+		{"GET", "/api/v1/traces/{tag}"},
+		{"GET", "/api/v1/inquiries"},
+		{"GET", "/api/v1/inquiries/{id}"},
+	}
+}
+
+// Route is an HTTP API route.
+type Route struct{ Method, Path string }
+
+// InquiryRoute is the route of inquiry responses, answered by the inquiry
+// function.
+func InquiryRoute() Route { return Route{"POST", "/api/v1/inquiries/{id}/respond"} }
+
+// WebhookRoutes returns the webhook function's routes for a plan: the
+// generic endpoint and one route per core.webhook url.
+func WebhookRoutes(p *Plan) []Route {
+	out := []Route{{"POST", "/api/v1/webhooks/st2"}}
+	for _, u := range p.Webhooks {
+		out = append(out, Route{"POST", "/api/v1/webhooks/" + u})
+	}
+	return out
+}
+
+// MachineName is the physical name of a state machine.
+func MachineName(prefix, ref string) string { return prefix + "-" + sanitize(ref, "-_") }
+
+// RuleName is the physical name of an EventBridge rule or schedule.
+func RuleName(prefix, ref string) string {
+	n := prefix + "-" + sanitize(ref, "-_.")
+	if len(n) > 64 {
+		n = n[:64]
+	}
+	return n
+}
+
+func sanitize(s, keep string) string {
+	var b strings.Builder
+	for _, c := range s {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune(keep, c) {
+			b.WriteRune(c)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// New declares the stack of props.Plan in scope.
+func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
+	if props.Plan == nil {
+		return nil, fmt.Errorf("building stack %s: no plan", id)
+	}
+	if props.CodeDir == "" {
+		return nil, fmt.Errorf("building stack %s: no function code directory", id)
+	}
+	for _, fn := range FunctionNames() {
+		if _, err := os.Stat(filepath.Join(props.CodeDir, fn, "bootstrap")); err != nil {
+			return nil, fmt.Errorf("building stack %s: code of function %s (make lambda builds it): %w", id, fn, err)
+		}
+	}
+	if props.Name == "" {
+		props.Name = "bwc"
+	}
+	if props.LogRetention == "" {
+		props.LogRetention = awslogs.RetentionDays_ONE_MONTH
+	}
+	if props.EventRetries == 0 {
+		props.EventRetries = 10
+	}
+	if props.EventMaxAgeSeconds == 0 {
+		props.EventMaxAgeSeconds = 86400
+	}
+	b := &builder{props: props, name: props.Name}
+	b.s = &Stack{
+		Stack:     awscdk.NewStack(scope, jsii.String(id), &props.StackProps),
+		Functions: map[string]awslambda.Function{},
+		Roles:     map[string]awsiam.Role{},
+		Machines:  map[string]awsstepfunctions.StateMachine{},
+		Rules:     map[string]awsevents.CfnRule{},
+		Schedules: map[string]awsscheduler.CfnSchedule{},
+	}
+	b.dataRemoval = awscdk.RemovalPolicy_RETAIN
+	if props.DestroyData {
+		b.dataRemoval = awscdk.RemovalPolicy_DESTROY
+	}
+	b.core()
+	b.functions()
+	b.machines()
+	b.policies()
+	if err := b.rules(); err != nil {
+		return nil, fmt.Errorf("building stack %s: %w", id, err)
+	}
+	if err := b.schedules(); err != nil {
+		return nil, fmt.Errorf("building stack %s: %w", id, err)
+	}
+	b.completion()
+	b.api()
+	b.suppress()
+	return b.s, nil
+}
+
+type builder struct {
+	props       Props
+	name        string
+	s           *Stack
+	dataRemoval awscdk.RemovalPolicy
+	// indexARNs are the table's GSI ARNs (no wildcard).
+	indexARNs []*string
+}
+
+func (b *builder) core() {
+	st := b.s.Stack
+	b.s.Bus = awsevents.NewEventBus(st, jsii.String("Bus"), &awsevents.EventBusProps{EventBusName: jsii.String(b.name)})
+
+	b.s.Key = awskms.NewKey(st, jsii.String("SecretsKey"), &awskms.KeyProps{
+		Alias:             jsii.String("alias/" + b.name + "/secrets"),
+		Description:       jsii.String("BWC datastore secrets (key-value pairs marked secret)"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     b.dataRemoval,
+	})
+
+	in := dynamo.TableInput(b.name)
+	var keys []*awsdynamodb.CfnTable_KeySchemaProperty
+	for _, k := range in.KeySchema {
+		keys = append(keys, &awsdynamodb.CfnTable_KeySchemaProperty{AttributeName: k.AttributeName, KeyType: jsii.String(string(k.KeyType))})
+	}
+	var attrs []*awsdynamodb.CfnTable_AttributeDefinitionProperty
+	for _, a := range in.AttributeDefinitions {
+		attrs = append(attrs, &awsdynamodb.CfnTable_AttributeDefinitionProperty{AttributeName: a.AttributeName, AttributeType: jsii.String(string(a.AttributeType))})
+	}
+	var gsis []*awsdynamodb.CfnTable_GlobalSecondaryIndexProperty
+	for _, g := range in.GlobalSecondaryIndexes {
+		var gk []*awsdynamodb.CfnTable_KeySchemaProperty
+		for _, k := range g.KeySchema {
+			gk = append(gk, &awsdynamodb.CfnTable_KeySchemaProperty{AttributeName: k.AttributeName, KeyType: jsii.String(string(k.KeyType))})
+		}
+		gsis = append(gsis, &awsdynamodb.CfnTable_GlobalSecondaryIndexProperty{
+			IndexName:  g.IndexName,
+			KeySchema:  gk,
+			Projection: &awsdynamodb.CfnTable_ProjectionProperty{ProjectionType: jsii.String(string(g.Projection.ProjectionType))},
+		})
+	}
+	t := awsdynamodb.NewCfnTable(st, jsii.String("Table"), &awsdynamodb.CfnTableProps{
+		TableName:                        in.TableName,
+		BillingMode:                      jsii.String(string(in.BillingMode)),
+		KeySchema:                        keys,
+		AttributeDefinitions:             attrs,
+		GlobalSecondaryIndexes:           gsis,
+		TimeToLiveSpecification:          &awsdynamodb.CfnTable_TimeToLiveSpecificationProperty{AttributeName: jsii.String(TTLAttribute), Enabled: jsii.Bool(true)},
+		PointInTimeRecoverySpecification: &awsdynamodb.CfnTable_PointInTimeRecoverySpecificationProperty{PointInTimeRecoveryEnabled: jsii.Bool(true)},
+		SseSpecification:                 &awsdynamodb.CfnTable_SSESpecificationProperty{SseEnabled: jsii.Bool(true)},
+	})
+	t.ApplyRemovalPolicy(b.dataRemoval, nil)
+	b.s.Table = t
+	for _, g := range in.GlobalSecondaryIndexes {
+		b.indexARNs = append(b.indexARNs, awscdk.Fn_Join(jsii.String(""), &[]*string{t.AttrArn(), jsii.String("/index/" + *g.IndexName)}))
+	}
+
+	b.s.DLQ = awssqs.NewQueue(st, jsii.String("DeadLetters"), &awssqs.QueueProps{
+		QueueName:       jsii.String(b.name + "-dead-letters"),
+		Encryption:      awssqs.QueueEncryption_SQS_MANAGED,
+		EnforceSSL:      jsii.Bool(true),
+		RetentionPeriod: awscdk.Duration_Days(jsii.Number(14)),
+	})
+}
+
+// TTLAttribute is the table's TTL attribute (docs/storage.md).
+const TTLAttribute = "ttl"
+
+func (b *builder) logGroup(id, name string) awslogs.LogGroup {
+	return awslogs.NewLogGroup(b.s.Stack, jsii.String(id), &awslogs.LogGroupProps{
+		LogGroupName:  jsii.String(name),
+		Retention:     b.props.LogRetention,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+}
+
+func (b *builder) functions() {
+	for _, fn := range FunctionNames() {
+		dir := filepath.Join(b.props.CodeDir, fn)
+		id := exportName(fn) + "Function"
+		role := awsiam.NewRole(b.s.Stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+			AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+			Description: jsii.String("BWC " + fn + " function"),
+		})
+		lg := b.logGroup(id+"Logs", "/aws/lambda/"+b.name+"-"+fn)
+		timeout := awscdk.Duration_Seconds(jsii.Number(30))
+		if fn == FnRunner {
+			timeout = awscdk.Duration_Minutes(jsii.Number(15))
+		}
+		f := awslambda.NewFunction(b.s.Stack, jsii.String(id), &awslambda.FunctionProps{
+			FunctionName:  jsii.String(b.name + "-" + fn),
+			Runtime:       awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture:  awslambda.Architecture_ARM_64(),
+			Handler:       jsii.String("bootstrap"),
+			Code:          awslambda.Code_FromAsset(jsii.String(dir), nil),
+			Role:          role,
+			LogGroup:      lg,
+			LoggingFormat: awslambda.LoggingFormat_JSON,
+			Tracing:       awslambda.Tracing_ACTIVE,
+			MemorySize:    jsii.Number(512),
+			Timeout:       timeout,
+			Environment: &map[string]*string{
+				"BWC_TABLE":     b.s.Table.Ref(),
+				"BWC_EVENT_BUS": b.s.Bus.EventBusName(),
+				"BWC_KMS_KEY":   b.s.Key.KeyArn(),
+				"BWC_NAME":      jsii.String(b.name),
+			},
+		})
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("Logs"),
+			Actions:   jsii.Strings("logs:CreateLogStream", "logs:PutLogEvents"),
+			Resources: &[]*string{lg.LogGroupArn()},
+		}))
+		b.s.Functions[fn] = f
+		b.s.Roles[fn] = role
+	}
+}
+
+func exportName(s string) string {
+	var b strings.Builder
+	up := true
+	for _, c := range s {
+		if !isAlnum(c) {
+			up = true
+			continue
+		}
+		if up && c >= 'a' && c <= 'z' {
+			c -= 'a' - 'A'
+		}
+		up = false
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+// machineARN is the ARN of a state machine of the stack, built from its name
+// so that state machines can name each other without a dependency cycle.
+func (b *builder) machineARN(ref string) *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:stateMachine:"+MachineName(b.name, ref)), nil)
+}
+
+// executionsARN covers the executions of one state machine.
+func (b *builder) executionsARN(ref string) *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}:execution:"+MachineName(b.name, ref)+":*"), nil)
+}
+
+func (b *builder) machines() {
+	runner := b.s.Functions[FnRunner]
+	for _, m := range b.props.Plan.Machines {
+		id := "Machine" + exportName(m.Ref)
+		subs := map[string]*string{}
+		if m.RunsActions {
+			subs["RunnerFunctionArn"] = runner.FunctionArn()
+		}
+		for _, c := range m.Children {
+			subs[workflow.StateMachineArnParam(c)] = b.machineARN(c)
+		}
+		name := MachineName(b.name, m.Ref)
+		sm := awsstepfunctions.NewStateMachine(b.s.Stack, jsii.String(id), &awsstepfunctions.StateMachineProps{
+			StateMachineName:        jsii.String(name),
+			DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(m.Definition))),
+			DefinitionSubstitutions: &subs,
+			Logs: &awsstepfunctions.LogOptions{
+				Destination:          b.logGroup(id+"Logs", "/aws/vendedlogs/states/"+name),
+				Level:                awsstepfunctions.LogLevel_ALL,
+				IncludeExecutionData: jsii.Bool(false),
+			},
+			TracingEnabled: jsii.Bool(true),
+		})
+		if m.RunsActions {
+			sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("InvokeRunner"),
+				Actions:   jsii.Strings("lambda:InvokeFunction"),
+				Resources: &[]*string{runner.FunctionArn()},
+			}))
+		}
+		if len(m.Children) > 0 {
+			var arns, execs []*string
+			for _, c := range m.Children {
+				arns = append(arns, b.machineARN(c))
+				execs = append(execs, b.executionsARN(c))
+			}
+			sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("StartChildren"), Actions: jsii.Strings("states:StartExecution"), Resources: &arns,
+			}))
+			sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("FollowChildren"), Actions: jsii.Strings("states:DescribeExecution", "states:StopExecution"), Resources: &execs,
+			}))
+			sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:     jsii.String("SyncRule"),
+				Actions: jsii.Strings("events:PutTargets", "events:PutRule", "events:DescribeRule"),
+				Resources: &[]*string{awscdk.Fn_Sub(jsii.String(
+					"arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule"), nil)},
+			}))
+		}
+		b.s.Machines[m.Ref] = sm
+	}
+}
+
+func (b *builder) rules() error {
+	enforcer := b.s.Functions[FnEnforcer]
+	names := map[string]string{}
+	for _, r := range b.props.Plan.Rules {
+		name := RuleName(b.name, r.Ref)
+		if other, ok := names[name]; ok {
+			return fmt.Errorf("rules %s and %s: both would be named %s (EventBridge names are cut at 64 characters)", other, r.Ref, name)
+		}
+		names[name] = r.Ref
+		var pattern map[string]any
+		if err := json.Unmarshal(r.Pattern, &pattern); err != nil {
+			return fmt.Errorf("rule %s: reading its pattern: %w", r.Ref, err)
+		}
+		id := "Rule" + exportName(r.Ref)
+		state := "ENABLED"
+		if !r.Enabled {
+			state = "DISABLED"
+		}
+		target := &awsevents.CfnRule_TargetProperty{
+			Id:               jsii.String("bwc"),
+			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: b.s.DLQ.QueueArn()},
+			RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{
+				MaximumRetryAttempts:     jsii.Number(b.props.EventRetries),
+				MaximumEventAgeInSeconds: jsii.Number(b.props.EventMaxAgeSeconds),
+			},
+		}
+		if r.Target == TargetEnforcer {
+			target.Arn = enforcer.FunctionArn()
+			ref, err := json.Marshal(r.Ref)
+			if err != nil {
+				return fmt.Errorf("rule %s: %w", r.Ref, err)
+			}
+			target.InputTransformer = &awsevents.CfnRule_InputTransformerProperty{
+				InputTemplate: jsii.String(`{"rule":` + string(ref) + `,"event":<aws.events.event.json>}`),
+			}
+		} else {
+			sm := b.s.Machines[r.Machine]
+			role := awsiam.NewRole(b.s.Stack, jsii.String(id+"Role"), &awsiam.RoleProps{
+				AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+				Description: jsii.String("EventBridge starts " + r.Machine + " for rule " + r.Ref),
+			})
+			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid: jsii.String("Start"), Actions: jsii.Strings("states:StartExecution"), Resources: &[]*string{sm.StateMachineArn()},
+			}))
+			paths := map[string]*string{}
+			for k, v := range r.InputPaths {
+				paths[k] = jsii.String(v)
+			}
+			target.Arn = sm.StateMachineArn()
+			target.RoleArn = role.RoleArn()
+			target.InputTransformer = &awsevents.CfnRule_InputTransformerProperty{
+				InputPathsMap: &paths,
+				InputTemplate: jsii.String(r.InputTemplate),
+			}
+		}
+		cr := awsevents.NewCfnRule(b.s.Stack, jsii.String(id), &awsevents.CfnRuleProps{
+			Name:         jsii.String(name),
+			Description:  jsii.String(truncate("BWC rule "+r.Ref+" ("+r.Target+": "+r.Reason+")", 512)),
+			EventBusName: b.s.Bus.EventBusName(),
+			EventPattern: pattern,
+			State:        jsii.String(state),
+			Targets:      &[]interface{}{target},
+		})
+		cr.AddMetadata(jsii.String(MetaRuleRef), r.Ref)
+		cr.AddMetadata(jsii.String(MetaRuleTarget), r.Target)
+		cr.AddMetadata(jsii.String(MetaRuleReason), r.Reason)
+		cr.AddMetadata(jsii.String(MetaMachine), r.Machine)
+		b.s.Rules[r.Ref] = cr
+	}
+	// One permission for every rule of the bus, not one per rule: a function
+	// policy holds at most 20 KB.
+	enforcer.AddPermission(jsii.String("BusRulesInvoke"), &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		SourceArn: b.busRulesARN(),
+	})
+	return nil
+}
+
+// busRulesARN covers the rules of the BWC bus.
+func (b *builder) busRulesARN() *string {
+	return awscdk.Fn_Sub(jsii.String("arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:rule/"+b.name+"/*"), nil)
+}
+
+// allowDLQ lets EventBridge send the failed events of the BWC bus's rules
+// and of the execution status rule to the dead-letter queue.
+func (b *builder) allowDLQ(statusRule *string) {
+	b.s.DLQ.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid:        jsii.String("EventBridgeDeadLetters"),
+		Principals: &[]awsiam.IPrincipal{awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil)},
+		Actions:    jsii.Strings("sqs:SendMessage"),
+		Resources:  &[]*string{b.s.DLQ.QueueArn()},
+		Conditions: &map[string]interface{}{"ArnLike": map[string]interface{}{"aws:SourceArn": []*string{b.busRulesARN(), statusRule}}},
+	}))
+}
+
+func (b *builder) schedules() error {
+	if len(b.props.Plan.Timers) == 0 {
+		return nil
+	}
+	timerFn := b.s.Functions[FnTimer]
+	role := awsiam.NewRole(b.s.Stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": b.s.Account()}},
+		}),
+		Description: jsii.String("EventBridge Scheduler invokes the BWC timer function"),
+	})
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("InvokeTimer"), Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{timerFn.FunctionArn()},
+	}))
+	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("DeadLetters"), Actions: jsii.Strings("sqs:SendMessage"), Resources: &[]*string{b.s.DLQ.QueueArn()},
+	}))
+	b.s.Roles["scheduler"] = role
+	for _, t := range b.props.Plan.Timers {
+		input, err := json.Marshal(map[string]any{
+			"rule": t.Rule, "trigger": t.Trigger, "parameters": t.Parameters,
+			"scheduled_time": "<aws.scheduler.scheduled-time>",
+		})
+		if err != nil {
+			return fmt.Errorf("timer of rule %s: encoding its input: %w", t.Rule, err)
+		}
+		state := "ENABLED"
+		if !t.Enabled {
+			state = "DISABLED"
+		}
+		props := &awsscheduler.CfnScheduleProps{
+			Name:               jsii.String(RuleName(b.name, t.Rule)),
+			Description:        jsii.String("BWC timer of rule " + t.Rule + " (" + t.Trigger + ")"),
+			ScheduleExpression: jsii.String(t.Expression),
+			FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+			State:              jsii.String(state),
+			Target: &awsscheduler.CfnSchedule_TargetProperty{
+				Arn:              timerFn.FunctionArn(),
+				RoleArn:          role.RoleArn(),
+				Input:            jsii.String(string(input)),
+				DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: b.s.DLQ.QueueArn()},
+				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+					MaximumRetryAttempts:     jsii.Number(b.props.EventRetries),
+					MaximumEventAgeInSeconds: jsii.Number(b.props.EventMaxAgeSeconds),
+				},
+			},
+		}
+		if t.Timezone != "" {
+			props.ScheduleExpressionTimezone = jsii.String(t.Timezone)
+		}
+		b.s.Schedules[t.Rule] = awsscheduler.NewCfnSchedule(b.s.Stack, jsii.String("Timer"+exportName(t.Rule)), props)
+	}
+	return nil
+}
+
+// completion routes Step Functions status changes of the stack's state
+// machines (default bus) to the completion function.
+func (b *builder) completion() {
+	fn := b.s.Functions[FnCompletion]
+	var arns []*string
+	for _, m := range b.props.Plan.Machines {
+		arns = append(arns, b.s.Machines[m.Ref].StateMachineArn())
+	}
+	cr := awsevents.NewCfnRule(b.s.Stack, jsii.String("ExecutionStatus"), &awsevents.CfnRuleProps{
+		Name:        jsii.String(b.name + "-execution-status"),
+		Description: jsii.String("BWC: status changes of BWC state machine executions, to the completion function"),
+		EventPattern: map[string]any{
+			"source":      []string{"aws.states"},
+			"detail-type": []string{"Step Functions Execution Status Change"},
+			"detail":      map[string]any{"stateMachineArn": arns},
+		},
+		State: jsii.String("ENABLED"),
+		Targets: &[]interface{}{&awsevents.CfnRule_TargetProperty{
+			Id:               jsii.String("completion"),
+			Arn:              fn.FunctionArn(),
+			DeadLetterConfig: &awsevents.CfnRule_DeadLetterConfigProperty{Arn: b.s.DLQ.QueueArn()},
+			RetryPolicy: &awsevents.CfnRule_RetryPolicyProperty{
+				MaximumRetryAttempts:     jsii.Number(b.props.EventRetries),
+				MaximumEventAgeInSeconds: jsii.Number(b.props.EventMaxAgeSeconds),
+			},
+		}},
+	})
+	fn.AddPermission(jsii.String("ExecutionStatusInvoke"), &awslambda.Permission{
+		Principal: awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
+		SourceArn: cr.AttrArn(),
+	})
+	b.allowDLQ(cr.AttrArn())
+}
+
+func (b *builder) api() {
+	api := awsapigatewayv2.NewHttpApi(b.s.Stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
+		ApiName:     jsii.String(b.name),
+		Description: jsii.String("BWC HTTP API: webhooks, executions, inquiries"),
+	})
+	logs := b.logGroup("ApiLogs", "/aws/vendedlogs/apigateway/"+b.name)
+	stage := api.DefaultStage().Node().DefaultChild().(awsapigatewayv2.CfnStage)
+	stage.SetAccessLogSettings(&awsapigatewayv2.CfnStage_AccessLogSettingsProperty{
+		DestinationArn: logs.LogGroupArn(),
+		Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",` +
+			`"routeKey":"$context.routeKey","status":"$context.status","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}`),
+	})
+	add := func(fn string, routes []Route) {
+		// one invoke permission per function for the whole API, not one per
+		// route: a function policy holds at most 20 KB, and webhook routes
+		// grow with the packs
+		integ := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(exportName(fn)+"Integration"), b.s.Functions[fn],
+			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{ScopePermissionToRoute: jsii.Bool(false)})
+		for _, r := range routes {
+			api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+				Path:        jsii.String(r.Path),
+				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+				Integration: integ,
+			})
+		}
+	}
+	add(FnWebhook, WebhookRoutes(b.props.Plan))
+	add(FnAPI, APIRoutes())
+	add(FnInquiry, []Route{InquiryRoute()})
+	b.s.API = api
+}
+
+// LogRetention returns CloudWatch Logs' retention setting for a number of
+// days; it must be one CloudWatch Logs offers (1, 3, 5, 7, 14, 30, 60, 90,
+// ...), or 0 to keep logs forever.
+func LogRetention(days int) (awslogs.RetentionDays, error) {
+	r, ok := map[int]awslogs.RetentionDays{
+		0: awslogs.RetentionDays_INFINITE, 1: awslogs.RetentionDays_ONE_DAY, 3: awslogs.RetentionDays_THREE_DAYS,
+		5: awslogs.RetentionDays_FIVE_DAYS, 7: awslogs.RetentionDays_ONE_WEEK, 14: awslogs.RetentionDays_TWO_WEEKS,
+		30: awslogs.RetentionDays_ONE_MONTH, 60: awslogs.RetentionDays_TWO_MONTHS, 90: awslogs.RetentionDays_THREE_MONTHS,
+		120: awslogs.RetentionDays_FOUR_MONTHS, 150: awslogs.RetentionDays_FIVE_MONTHS, 180: awslogs.RetentionDays_SIX_MONTHS,
+		365: awslogs.RetentionDays_ONE_YEAR, 400: awslogs.RetentionDays_THIRTEEN_MONTHS, 545: awslogs.RetentionDays_EIGHTEEN_MONTHS,
+		731: awslogs.RetentionDays_TWO_YEARS, 1096: awslogs.RetentionDays_THREE_YEARS, 1827: awslogs.RetentionDays_FIVE_YEARS,
+		2192: awslogs.RetentionDays_SIX_YEARS, 2557: awslogs.RetentionDays_SEVEN_YEARS, 2922: awslogs.RetentionDays_EIGHT_YEARS,
+		3288: awslogs.RetentionDays_NINE_YEARS, 3653: awslogs.RetentionDays_TEN_YEARS,
+	}[days]
+	if !ok {
+		return "", fmt.Errorf("log retention of %d days: CloudWatch Logs offers 0 (forever), 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653", days)
+	}
+	return r, nil
+}
+
+// truncate cuts s to at most n bytes, on a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+func isAlnum(c rune) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
