@@ -38,11 +38,9 @@ build: ## build bin/bwc
 	$(GO) build -o $(BWC) ./cmd/bwc
 
 .PHONY: run
-run: build ## validate the example packs and show them (later: start the embedded engine)
+run: build ## validate the example packs and start the embedded engine with them (Ctrl-C stops it)
 	$(BWC) pack validate packs/
-	$(BWC) pack list packs/
-	@echo
-	@echo "BWC is built at bin/bwc. Try: bin/bwc pack show examples.remediate_disk, bin/bwc help"
+	$(BWC) serve --packs packs
 
 .PHONY: tools
 tools: go-tools node-tools ## install every tool the tests use (pinned)
