@@ -10,6 +10,7 @@ test-jsonata: ## (needs `make node-tools`) conformance suite (prints its pass ra
 	cd internal/jsonata && $(GO) test -count=1
 	$(GO) test -count=1 -run JSONata ./cmd/bwc/
 
-fuzz-jsonata: ## short fuzz runs of the JSONata parser and evaluator
-	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 20s ./internal/jsonata/
-	$(GO) test -run '^$$' -fuzz FuzzEval -fuzztime 20s ./internal/jsonata/
+fuzz-jsonata: ## short fuzz runs of the JSONata parser, evaluator and picture strings
+	$(GO) test -run '^$$' -fuzz FuzzCompile -fuzztime 30s ./internal/jsonata/
+	$(GO) test -run '^$$' -fuzz FuzzEval -fuzztime 30s ./internal/jsonata/
+	$(GO) test -run '^$$' -fuzz FuzzPicture -fuzztime 30s ./internal/jsonata/

@@ -34,6 +34,7 @@ func newJSONataEvalCmd() *cobra.Command {
 		bindings  string
 		pretty    bool
 		timeLimit time.Duration
+		now       string
 	)
 	cmd := &cobra.Command{
 		Use:   "eval EXPR",
@@ -50,6 +51,8 @@ Flags:
                     object from a file.
   --pretty          indent the JSON output.
   --time-limit D    stop the evaluation after D (default 10s) with U1001.
+  --now TIME        the instant $now() and $millis() read, as RFC 3339
+                    (e.g. 2024-03-01T10:20:30Z); default the current time.
 
 Output: the result as JSON on stdout, object keys in the order JSONata
 produces them, numbers as JavaScript prints them. An undefined result prints
@@ -57,8 +60,8 @@ nothing.
 
 Exit codes: 0 a result or an undefined result; 1 a JSONata error, printed on
 stderr as "CODE: message (position N)" (e.g. "T2001: ..."); 2 bad input (an
-unreadable file, invalid JSON in --input or --bindings, EXPR and --input both
-"-").`,
+unreadable file, invalid JSON in --input or --bindings, a bad --now, EXPR
+and --input both "-").`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			src := args[0]
@@ -105,7 +108,15 @@ unreadable file, invalid JSON in --input or --bindings, EXPR and --input both
 					return &exitError{code: 2, msg: fmt.Sprintf("bwc: --bindings must be a JSON object: %v", err)}
 				}
 			}
-			expr, err := jsonata.Compile(src, jsonata.WithTimeLimit(timeLimit))
+			opts := []jsonata.Option{jsonata.WithTimeLimit(timeLimit)}
+			if now != "" {
+				at, err := time.Parse(time.RFC3339Nano, now)
+				if err != nil {
+					return &exitError{code: 2, msg: fmt.Sprintf("bwc: --now must be an RFC 3339 time: %v", err)}
+				}
+				opts = append(opts, jsonata.WithClock(func() time.Time { return at }))
+			}
+			expr, err := jsonata.Compile(src, opts...)
 			if err != nil {
 				return &exitError{code: 1, msg: err.Error()}
 			}
@@ -137,5 +148,6 @@ unreadable file, invalid JSON in --input or --bindings, EXPR and --input both
 	cmd.Flags().StringVar(&bindings, "bindings", "", `variables as a JSON object ("@FILE" reads a file)`)
 	cmd.Flags().BoolVar(&pretty, "pretty", false, "indent the JSON output")
 	cmd.Flags().DurationVar(&timeLimit, "time-limit", 10*time.Second, "maximum evaluation time")
+	cmd.Flags().StringVar(&now, "now", "", "the instant $now() and $millis() read (RFC 3339)")
 	return cmd
 }

@@ -32,6 +32,10 @@ func TestJSONataEval(t *testing.T) {
 		{"syntax error", []string{"jsonata", "eval", `(1`}, "", 1, "", "S0203: "},
 		{"bad input file", []string{"jsonata", "eval", `a`, "--input", filepath.Join(dir, "missing.json")}, "", 2, "", "reading input"},
 		{"bad bindings", []string{"jsonata", "eval", `a`, "--bindings", `[1]`}, "", 2, "", "--bindings must be a JSON object"},
+		{"fixed clock", []string{"jsonata", "eval", `[$now(), $fromMillis($millis(), "[FNn] [D1o] [MNn]", "+0100")]`, "--now", "2024-03-01T23:20:30Z"}, "", 0, `["2024-03-01T23:20:30.000Z","Saturday 2nd March"]` + "\n", ""},
+		{"bad clock", []string{"jsonata", "eval", `$now()`, "--now", "yesterday"}, "", 2, "", "--now must be an RFC 3339 time"},
+		{"error code and position first", []string{"jsonata", "eval", `$match("abc", /x*/)`}, "", 1, "", "D1004: "},
+		{"no $eval", []string{"jsonata", "eval", `$eval("1")`}, "", 1, "", "T1006: "},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

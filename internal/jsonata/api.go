@@ -141,6 +141,7 @@ func Compile(src string, opts ...Option) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
+	boxLiterals(ast)
 	lib := &env{vars: map[string]any{}}
 	for _, d := range append(library(), cfg.extra...) {
 		b := &builtin{name: d.name, arity: d.arity, fn: d.fn}

@@ -208,6 +208,11 @@ func TestStepFunctionsFunctions(t *testing.T) {
 	if !errors.As(err, &je) || je.Code != "T1006" || !strings.Contains(je.Error(), "$parse") {
 		t.Fatalf("$eval: got %v", err)
 	}
+	// as in Step Functions, $eval is not bound at all
+	out, err := MustCompile(`[$exists($eval), $type($eval)]`).EvalJSON(context.Background(), nil, nil)
+	if err != nil || string(out) != `[false]` {
+		t.Fatalf("$eval as a value: got %s, %v", out, err)
+	}
 }
 
 func TestConcurrentEval(t *testing.T) {
@@ -303,4 +308,15 @@ func orderDependent(expr string) bool {
 		}
 	}
 	return false
+}
+
+// TestTimeLimitInBuiltins: a builtin's own long loop ($distinct is
+// quadratic) ends at the time limit too.
+func TestTimeLimitInBuiltins(t *testing.T) {
+	e := MustCompile(`$count($distinct([1..100000]))`, WithTimeLimit(50*time.Millisecond))
+	_, err := e.Eval(context.Background(), NoInput, nil)
+	var je *Error
+	if !errors.As(err, &je) || je.Code != "U1001" {
+		t.Fatalf("got %v, want U1001", err)
+	}
 }

@@ -71,6 +71,7 @@ type node struct {
 	op    string // operator for nBinary/nUnary, name for nName/nVariable, string literal
 	num   float64
 	val   any // nValue: bool or null{}
+	lit   any // nString, nNumber: the value, boxed once (see boxLiterals)
 	pos   int
 	regex *regexValue
 
@@ -112,4 +113,51 @@ type node struct {
 
 	// transform
 	pattern, update, delete *node
+}
+
+// walk calls f on n and every node below it.
+func (n *node) walk(f func(*node)) {
+	if n == nil {
+		return
+	}
+	f(n)
+	for _, c := range []*node{n.lhs, n.rhs, n.expr, n.procedure, n.body, n.cond, n.then, n.els, n.pattern, n.update, n.delete} {
+		c.walk(f)
+	}
+	for _, list := range [][]*node{n.exprs, n.steps, n.args} {
+		for _, c := range list {
+			c.walk(f)
+		}
+	}
+	for _, p := range n.pairs {
+		p[0].walk(f)
+		p[1].walk(f)
+	}
+	for _, t := range n.terms {
+		t.expr.walk(f)
+	}
+	for _, list := range [][]*stage{n.predicate, n.stages} {
+		for _, s := range list {
+			s.filter.walk(f)
+		}
+	}
+	if n.group != nil {
+		for _, p := range n.group.pairs {
+			p[0].walk(f)
+			p[1].walk(f)
+		}
+	}
+}
+
+// boxLiterals stores each string and number literal as an interface value
+// once, so evaluating a literal does not allocate.
+func boxLiterals(root *node) {
+	root.walk(func(n *node) {
+		switch n.typ {
+		case nString:
+			n.lit = n.op
+		case nNumber:
+			n.lit = n.num
+		}
+	})
 }

@@ -3,6 +3,7 @@ package jsonata
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -49,5 +50,27 @@ func BenchmarkCompile(b *testing.B) {
 		if _, err := Compile(`$sum(order.items[price > 10].(price * qty))`); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRegexWalk: walking the matches of a regex over a long string
+// must stay linear in its length (with and without assertions that look
+// behind the search start, and with non-ASCII text).
+func BenchmarkRegexWalk(b *testing.B) {
+	text := strings.Repeat("foo bär ", 20000)
+	for _, c := range []struct{ name, expr string }{
+		{"replace", `$replace($, /o+/, "0")`},
+		{"replace_word_boundary", `$replace($, /\bb/, "B")`},
+		{"match", `$count($match($, /ä/))`},
+		{"split", `$count($split($, / /))`},
+	} {
+		e := MustCompile(c.expr)
+		b.Run(c.name, func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				if _, err := e.Eval(context.Background(), text, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -12,6 +12,12 @@ func (st *evalState) evalFunction(n *node, input any, e *env, applyTo any, hasAp
 	if proc == nil && n.procedure.typ == nPath && e.lookup(procName) != nil {
 		return nil, newError("T1005", n.pos, procName, nil)
 	}
+	if proc == nil && n.procedure.typ == nVariable && procName == "eval" {
+		// Step Functions does not bind $eval: calling it is calling an
+		// undefined function, with a hint
+		return nil, &Error{Code: "T1006", Position: n.pos, Token: "eval",
+			Message: "Attempted to invoke a non-function: $eval is not available in Step Functions; use $parse instead"}
+	}
 	args := make([]any, 0, len(n.args)+1)
 	if hasApplyTo {
 		args = append(args, applyTo)

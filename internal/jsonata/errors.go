@@ -195,6 +195,7 @@ func messageTemplates() map[string]string {
 		"D3141": "{rawvalue}",
 		"U1001": "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
 		"U1002": "Evaluation cancelled: {rawvalue}",
+		"U1003": "A path cannot continue from null selected out of an array constructor (jsonata-js fails here with a TypeError)",
 		"D3201": "Invalid JSON passed to $parse: {value}",
 		"D3202": "Unsupported hash algorithm: {value}",
 	}

@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -79,12 +80,27 @@ func (st *evalState) enter(n *node) error {
 	}
 	st.steps++
 	if st.steps&255 == 0 {
-		if err := st.ctx.Err(); err != nil {
-			return &Error{Code: "U1002", Position: n.pos, Value: err.Error(), Message: "evaluation cancelled: " + err.Error(), cause: err}
-		}
-		if st.hasLimit && time.Now().After(st.deadline) {
-			return &Error{Code: "U1001", Position: n.pos, Message: "evaluation exceeded its time limit"}
-		}
+		return st.checkLimits(n.pos)
+	}
+	return nil
+}
+
+// tick counts a unit of work done by a builtin's own loop (one that can
+// run long without evaluating nodes) against the limits.
+func (st *evalState) tick() error {
+	st.steps++
+	if st.steps&255 == 0 {
+		return st.checkLimits(0)
+	}
+	return nil
+}
+
+func (st *evalState) checkLimits(pos int) error {
+	if err := st.ctx.Err(); err != nil {
+		return &Error{Code: "U1002", Position: pos, Value: err.Error(), Message: "evaluation cancelled: " + err.Error(), cause: err}
+	}
+	if st.hasLimit && time.Now().After(st.deadline) {
+		return &Error{Code: "U1001", Position: pos, Message: "evaluation exceeded its time limit"}
 	}
 	return nil
 }
@@ -144,10 +160,8 @@ func (st *evalState) eval(n *node, input any, e *env) (any, error) {
 		result, err = st.evalGroup(n.pairs, n.pos, input, e)
 	case nName:
 		result = lookupField(input, n.op)
-	case nString:
-		result = n.op
-	case nNumber:
-		result = n.num
+	case nString, nNumber:
+		result = n.lit
 	case nValue:
 		result = n.val
 	case nWildcard:
@@ -374,6 +388,19 @@ func (st *evalState) evalPath(n *node, input any, e *env) (any, error) {
 		if step.focus == "" {
 			if a, ok := result.(*array); ok {
 				inSeq, inArr = a.items, a
+			} else if i == 0 && step.consarray {
+				// jsonata-js iterates over the value's length: the
+				// characters of a string, nothing for other values
+				if str, ok := result.(string); ok && str != "" {
+					inSeq, inArr = stringChars(str), nil
+				} else if ok {
+					break
+				} else if _, isNull := result.(null); isNull {
+					// jsonata-js fails with a TypeError here
+					return nil, newError("U1003", step.pos, "", nil)
+				} else {
+					inSeq, inArr = nil, nil
+				}
 			} else if result != nil {
 				one[0] = result
 				inSeq, inArr = one[:], nil
@@ -416,6 +443,16 @@ func (st *evalState) evalPath(n *node, input any, e *env) (any, error) {
 	return result, nil
 }
 
+// stringChars splits s into one-character strings, as indexing a
+// JavaScript string does.
+func stringChars(s string) []any {
+	out := make([]any, 0, len(s))
+	for _, r := range s {
+		out = append(out, string(r))
+	}
+	return out
+}
+
 func (st *evalState) evalStep(step *node, input []any, e *env, last bool) (any, error) {
 	if step.typ == nSort {
 		res, err := st.evalSort(step, &array{seq: true, items: append([]any(nil), input...)}, e)
@@ -454,6 +491,19 @@ func (st *evalState) evalStep(step *node, input []any, e *env, last bool) (any, 
 	for _, it := range input {
 		if plainName {
 			// field lookup on each context value, without the general evaluator
+			if m, ok := it.(map[string]any); ok {
+				// a caller's map: scalars and maps need no conversion
+				v, found := m[step.op]
+				switch v.(type) {
+				case string, float64, bool, map[string]any:
+					results = append(results, v)
+					continue
+				case nil:
+					if !found {
+						continue
+					}
+				}
+			}
 			res := lookupField(it, step.op)
 			if a, ok := res.(*array); ok && a.seq {
 				switch len(a.items) {
@@ -806,6 +856,12 @@ func (st *evalState) evalBinary(n *node, input any, e *env) (any, error) {
 		}
 		rhs, err := st.eval(n.rhs, input, e)
 		if err != nil {
+			// jsonata-js reports an error of the right side as the
+			// operator's own (its position, the operator as token)
+			var ee *Error
+			if errors.As(err, &ee) && !strings.HasPrefix(ee.Code, "U") {
+				ee.Position, ee.Token = n.pos, op
+			}
 			return nil, err
 		}
 		return toBoolean(rhs), nil
@@ -1237,13 +1293,37 @@ func reduceTuples(data any) tuple {
 		}
 		return out
 	}
-	out := tuple{}
-	for k, v := range a.items[0].(tuple) {
-		out[k] = v
-	}
-	for _, it := range a.items[1:] {
+	// each binding is the append (appendValues) of its values over the
+	// tuples, built once rather than copied for every tuple
+	vals := map[string][]any{}
+	for _, it := range a.items {
 		for k, v := range it.(tuple) {
-			out[k] = appendValues(out[k], v)
+			if v == nil {
+				if _, seen := vals[k]; !seen {
+					vals[k] = nil
+				}
+				continue
+			}
+			vals[k] = append(vals[k], v)
+		}
+	}
+	out := make(tuple, len(vals))
+	for k, vs := range vals {
+		switch len(vs) {
+		case 0:
+			out[k] = nil
+		case 1:
+			out[k] = vs[0]
+		default:
+			joined := &array{}
+			for _, v := range vs {
+				if x, ok := v.(*array); ok {
+					joined.items = append(joined.items, x.items...)
+				} else {
+					joined.items = append(joined.items, v)
+				}
+			}
+			out[k] = joined
 		}
 	}
 	return out

@@ -88,7 +88,6 @@ func library() []fnDef {
 		{"clone", "<(oa)-:o>", 1, fnClone},
 		{"millis", "<:n>", 0, fnMillis},
 		// Step Functions
-		{"eval", "<sx?:x>", 2, fnEval},
 		{"partition", "<an:a>", 2, fnPartition},
 		{"range", "<nnn?:a<n>>", 3, fnRange},
 		{"hash", "<s-s?:s>", 2, fnHash},
@@ -436,48 +435,6 @@ func fnPad(_ call, args []any) (any, error) {
 	return string(padding) + s, nil
 }
 
-// matcherResults runs a regex (or a custom matcher function) over s.
-func matcherResults(c call, m any, s string, limit int) ([]regexMatch, error) {
-	if re, ok := m.(*regexValue); ok {
-		return re.matches(s, limit)
-	}
-	// custom matcher: a function returning {match, start, end, groups, next}
-	var out []regexMatch
-	res, err := c.st.apply(m, []any{s}, nil, c.env)
-	if err != nil {
-		return nil, err
-	}
-	for res != nil {
-		o, ok := asObject(res)
-		if !ok {
-			return nil, newError("T1010", 0, c.name, nil)
-		}
-		mm := regexMatch{}
-		mv, ok1 := o.get("match").(string)
-		sv, ok2 := o.get("start").(float64)
-		ev, ok3 := o.get("end").(float64)
-		ga, ok4 := o.get("groups").(*array)
-		if !ok1 || !ok2 || !ok3 || !ok4 {
-			return nil, newError("T1010", 0, c.name, nil)
-		}
-		mm.match, mm.start, mm.end, mm.groups = mv, int(sv), int(ev), ga.items
-		mm.bstart = utf16ToByte(s, mm.start)
-		mm.bend = max(mm.bstart, utf16ToByte(s, mm.end))
-		out = append(out, mm)
-		if limit >= 0 && len(out) >= limit {
-			break
-		}
-		next := o.get("next")
-		if !isFunction(next) {
-			break
-		}
-		if res, err = c.st.apply(next, nil, nil, c.env); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
-}
-
 func limitArg(v any) (int, bool) {
 	f, ok := num(v)
 	if !ok {
@@ -502,16 +459,20 @@ func fnMatch(c call, args []any) (any, error) {
 	if limit == 0 {
 		return res, nil
 	}
-	ms, err := matcherResults(c, args[1], s, limit)
-	if err != nil {
-		return nil, err
-	}
-	for _, m := range ms {
+	// as jsonata-js: next() is called after every match, even the last one
+	// the limit allows (so an empty next match is D1004 there too)
+	it := newMatchIter(c, args[1], s)
+	m, err := it.first()
+	for err == nil && m != nil && (limit < 0 || len(res.items) < limit) {
 		o := newObject(3)
 		o.set("match", m.match)
 		o.set("index", float64(m.start))
 		o.set("groups", &array{items: m.groups})
 		res.items = append(res.items, o)
+		m, err = it.following()
+	}
+	if err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -524,11 +485,12 @@ func fnContains(c call, args []any) (any, error) {
 	if t, ok := args[1].(string); ok {
 		return strings.Contains(s, t), nil
 	}
-	ms, err := matcherResults(c, args[1], s, 1)
+	// only the first match counts: no next(), so no D1004
+	m, err := newMatchIter(c, args[1], s).first()
 	if err != nil {
 		return nil, err
 	}
-	return len(ms) > 0, nil
+	return m != nil, nil
 }
 
 func expandReplacement(repl string, m regexMatch) string {
@@ -619,20 +581,21 @@ func fnReplace(c call, args []any) (any, error) {
 		}
 		return strings.Replace(s, p, repl, limit), nil
 	}
-	ms, err := matcherResults(c, args[1], s, limit)
+	it := newMatchIter(c, args[1], s)
+	m, err := it.first()
 	if err != nil {
 		return nil, err
 	}
-	if len(ms) == 0 {
+	if m == nil {
 		return s, nil
 	}
 	var b strings.Builder
-	pos := 0
-	for _, m := range ms {
+	pos, count := 0, 0
+	for m != nil && (limit < 0 || count < limit) {
 		b.WriteString(s[min(pos, m.bstart):m.bstart])
 		switch r := args[2].(type) {
 		case string:
-			b.WriteString(expandReplacement(r, m))
+			b.WriteString(expandReplacement(r, *m))
 		default:
 			mo := newObject(4)
 			mo.set("match", m.match)
@@ -649,9 +612,16 @@ func fnReplace(c call, args []any) (any, error) {
 			}
 			b.WriteString(sv)
 		}
+		if b.Len() > maxStringLength {
+			return nil, &Error{Code: "D1001", Value: float64(b.Len()), Message: "string too long: the result of $replace exceeds 2^29 bytes"}
+		}
 		pos = min(len(s), m.bstart+len(m.match))
+		count++
+		if m, err = it.following(); err != nil {
+			return nil, err
+		}
 	}
-	b.WriteString(s[pos:])
+	b.WriteString(s[min(pos, len(s)):])
 	return b.String(), nil
 }
 
@@ -688,16 +658,25 @@ func fnSplit(c call, args []any) (any, error) {
 		}
 		return res, nil
 	}
-	ms, err := matcherResults(c, args[1], s, limit)
+	it := newMatchIter(c, args[1], s)
+	m, err := it.first()
 	if err != nil {
 		return nil, err
 	}
-	start := 0
-	for _, m := range ms {
+	if m == nil {
+		res.items = append(res.items, s)
+		return res, nil
+	}
+	start, count := 0, 0
+	for m != nil && (limit < 0 || count < limit) {
 		res.items = append(res.items, s[min(start, m.bstart):m.bstart])
 		start = m.bend
+		if m, err = it.following(); err != nil {
+			return nil, err
+		}
+		count++
 	}
-	if limit < 0 || len(ms) < limit {
+	if limit < 0 || count < limit {
 		res.items = append(res.items, s[min(start, len(s)):])
 	}
 	return res, nil
@@ -841,6 +820,12 @@ func fnRound(_ call, args []any) (any, error) {
 	if p, ok := num(args[1]); ok {
 		prec = int(p)
 	}
+	return roundHalfEven(x, prec), nil
+}
+
+// roundHalfEven is jsonata-js's $round: to prec decimal places, ties to
+// even, shifting the decimal point through the number's text.
+func roundHalfEven(x float64, prec int) float64 {
 	if prec != 0 {
 		x = shiftDecimal(x, prec)
 	}
@@ -854,7 +839,7 @@ func fnRound(_ call, args []any) (any, error) {
 	if r == 0 {
 		r = 0
 	}
-	return r, nil
+	return r
 }
 
 func fnSqrt(_ call, args []any) (any, error) {
@@ -1064,9 +1049,20 @@ func fnExists(_ call, args []any) (any, error) {
 func spread(v any) any {
 	switch x := obj(v).(type) {
 	case *array:
-		var res any = &array{seq: true}
+		// appends each item's spread, as appendValues would, without
+		// copying the result for every item
+		res := &array{seq: true}
 		for _, it := range x.items {
-			res = appendValues(res, spread(it))
+			sp := spread(it)
+			if sp == nil {
+				continue
+			}
+			res.seq = false
+			if a, ok := sp.(*array); ok {
+				res.items = append(res.items, a.items...)
+			} else {
+				res.items = append(res.items, sp)
+			}
 		}
 		return res
 	case *object:
@@ -1258,7 +1254,7 @@ func fnShuffle(c call, args []any) (any, error) {
 	return out, nil
 }
 
-func fnDistinct(_ call, args []any) (any, error) {
+func fnDistinct(c call, args []any) (any, error) {
 	a, ok := args[0].(*array)
 	if !ok || len(a.items) <= 1 {
 		return args[0], nil
@@ -1267,6 +1263,10 @@ func fnDistinct(_ call, args []any) (any, error) {
 	for _, v := range a.items {
 		dup := false
 		for _, w := range out.items {
+			// quadratic, as in jsonata-js: the limits must be able to stop it
+			if err := c.st.tick(); err != nil {
+				return nil, err
+			}
 			if deepEqual(v, w) {
 				dup = true
 				break
@@ -1436,10 +1436,6 @@ func fnClone(_ call, args []any) (any, error) {
 
 func fnMillis(c call, _ []any) (any, error) {
 	return float64(c.st.nowTime().UnixMilli()), nil
-}
-
-func fnEval(_ call, _ []any) (any, error) {
-	return nil, &Error{Code: "T1006", Token: "eval", Message: "Attempted to invoke a non-function: $eval is not available in Step Functions; use $parse instead"}
 }
 
 func fnPartition(_ call, args []any) (any, error) {

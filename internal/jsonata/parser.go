@@ -166,6 +166,7 @@ func (p *parser) nud(t token, id string) (*node, error) {
 			err.Position = t.pos
 			return nil, err
 		}
+		re.pos = t.pos
 		n.typ, n.regex = nRegex, re
 		return n, nil
 	case "and", "or", "in":

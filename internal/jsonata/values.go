@@ -478,6 +478,8 @@ func formatNumberJS(f float64) string {
 		return "-Infinity"
 	case f == 0:
 		return "0"
+	case f == math.Trunc(f) && math.Abs(f) < 1<<53:
+		return strconv.FormatInt(int64(f), 10) // an exact integer: its digits
 	}
 	neg := f < 0
 	if neg {
@@ -522,6 +524,9 @@ func formatNumberJS(f float64) string {
 
 // precision15 is JavaScript's Number(x.toPrecision(15)).
 func precision15(f float64) float64 {
+	if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+		return f // 15 digits hold it
+	}
 	r, err := strconv.ParseFloat(strconv.FormatFloat(f, 'g', 15, 64), 64)
 	if err != nil {
 		return f
@@ -578,7 +583,9 @@ func (w *jsonWriter) write(v any, depth int) error {
 		}
 	case float64:
 		if math.IsNaN(x) || math.IsInf(x, 0) {
-			if w.round {
+			// $string: jsonata-js's isNumeric raises D1001 for infinities;
+			// NaN is not numeric and JSON.stringify writes it as null
+			if w.round && math.IsInf(x, 0) {
 				return newError("D1001", 0, "", x)
 			}
 			w.b.WriteString("null")
