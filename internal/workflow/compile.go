@@ -247,6 +247,11 @@ func (c *compiler) compileStart(first string) {
 		}
 		assign[in.Name] = "{% " + field + " %}"
 	}
+	for _, name := range c.w.Order {
+		if r := c.w.Tasks[name].Retry; r != nil && !retryOnFailureOnly(r.When) {
+			assign[retryCounter(name)] = 0
+		}
+	}
 	next := c.entry(first)
 	if len(c.w.Vars) > 0 {
 		next = stateVars
@@ -280,22 +285,20 @@ var (
 	reSucceeded = regexp.MustCompile(`\$succeeded\(\s*\)`)
 	reFailed    = regexp.MustCompile(`\$failed\(\s*\)`)
 	reResult    = regexp.MustCompile(`\$result\b`)
+	reOr        = regexp.MustCompile(`\bor\b`)
 )
 
-// condition rewrites a transition's when for one path (success or failure)
-// and reports whether it applies there: a condition that tests only
-// $succeeded() applies on success, only $failed() on failure, and one that
-// tests neither (or both) on both.
+// condition rewrites a transition's when for one path (success or failure):
+// $succeeded() and $failed() become true or false, $result the state's
+// input. It reports whether the condition can hold on that path: one that is
+// then false outright, or false conjoined with more (and no `or` anywhere,
+// which could rescue it), is left out.
 func condition(when string, success bool) (string, bool) {
 	if when == "" {
 		return "true", true
 	}
 	expr, ok := templateExpr(when)
 	if !ok {
-		return "", false
-	}
-	hasS, hasF := reSucceeded.MatchString(expr), reFailed.MatchString(expr)
-	if (hasS && !hasF && !success) || (hasF && !hasS && success) {
 		return "", false
 	}
 	s, f := "true", "false"
@@ -305,6 +308,10 @@ func condition(when string, success bool) (string, bool) {
 	expr = reSucceeded.ReplaceAllString(expr, s)
 	expr = reFailed.ReplaceAllString(expr, f)
 	expr = reResult.ReplaceAllString(expr, "$$states.input")
+	t := strings.TrimSpace(expr)
+	if t == "false" || strings.HasPrefix(t, "false and ") && !reOr.MatchString(t) {
+		return "", false
+	}
 	return expr, true
 }
 
@@ -355,19 +362,23 @@ func (c *compiler) compileTask(t *Task) {
 	if len(successRules) > 0 {
 		next = name + ".next"
 	}
-	state["Next"] = next
 	catchTarget := name + ".fail"
 	if len(failureRules) > 0 {
 		catchTarget = name + ".failed"
 	}
+	if t.Retry != nil {
+		if retryOnFailureOnly(t.Retry.When) {
+			c.retry(t, state)
+		} else {
+			next, catchTarget = c.retryLoop(t, next, catchTarget)
+		}
+	}
+	state["Next"] = next
 	state["Catch"] = []any{map[string]any{
 		"ErrorEquals": []any{"States.ALL"},
 		"Next":        catchTarget,
 		"Output":      "{% ($e := $states.errorOutput; $c := $e.Cause; $merge([{\"error\": $e.Error, \"cause\": $c}, ($type($c) = \"string\" and $substring($c, 0, 1) = \"{\" ? $parse($c) : {})])) %}",
 	}}
-	if t.Retry != nil {
-		c.retry(t, state)
-	}
 	c.add(name, name, state)
 	if len(successRules) > 0 {
 		c.add(name, name+".next", map[string]any{"Type": "Choice", "Choices": successRules, "Default": c.cur.end})
@@ -519,16 +530,20 @@ func (c *compiler) rules(t *Task) (success, failure []any) {
 	return success, failure
 }
 
-// retry adds a Retry block to a task state.
+// retryOnFailureOnly reports whether a retry's when is empty or only
+// $failed(): retries that a Retry block expresses.
+func retryOnFailureOnly(when string) bool {
+	if when == "" {
+		return true
+	}
+	expr, ok := templateExpr(when)
+	return ok && strings.TrimSpace(reFailed.ReplaceAllString(expr, "")) == ""
+}
+
+// retry adds a Retry block to a task state: the action runs again when it
+// fails, Count more times, Delay seconds apart.
 func (c *compiler) retry(t *Task, state map[string]any) {
 	r := t.Retry
-	if r.When != "" {
-		expr, ok := templateExpr(r.When)
-		if !ok || strings.TrimSpace(reFailed.ReplaceAllString(expr, "")) != "" {
-			c.errorf(r.Pos, t.Name, "retry.when: only \"{%% $failed() %%}\" is supported (retries happen when the action fails); to repeat on a result, add a transition back to the task")
-			return
-		}
-	}
 	interval := int(r.Delay)
 	if interval < 1 {
 		interval = 1
@@ -539,6 +554,66 @@ func (c *compiler) retry(t *Task, state map[string]any) {
 		"IntervalSeconds": interval,
 		"BackoffRate":     1,
 	}}
+}
+
+// retryCounter is the variable that counts a task's counted retries.
+func retryCounter(task string) string {
+	var b strings.Builder
+	b.WriteString("bwc_retries_")
+	for _, r := range task {
+		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// retryLoop compiles a retry whose when looks at the result into a counted
+// loop: after the action, a Choice runs it again (after the delay) while
+// the condition holds and fewer than Count retries were made; otherwise the
+// counter is reset and the task's transitions follow. It returns the new
+// targets of the task's success and failure paths.
+func (c *compiler) retryLoop(t *Task, next, catchTarget string) (string, string) {
+	r, name := t.Retry, t.Name
+	expr, ok := templateExpr(r.When)
+	if !ok {
+		c.errorf(r.Pos, name, "retry.when: found %q, expected a JSONata condition \"{%% ... %%}\"", r.When)
+		return next, catchTarget
+	}
+	c.checkExpr(expr, r.Pos, name, "retry.when")
+	if reg := c.owner[name]; reg != nil && reg.parent != nil {
+		c.errorf(r.Pos, name, "retry.when: a retry that looks at the result is not supported inside a fork's branch yet; use `when: \"{%% $failed() %%}\"` or move the task out of the fork")
+		return next, catchTarget
+	}
+	counter := retryCounter(name)
+	again := name
+	if r.Delay > 0 {
+		again = name + ".retry-wait"
+		c.add(name, again, map[string]any{"Type": "Wait", "Comment": "delay before retrying task " + name, "Seconds": r.Delay, "Next": name})
+	}
+	loop := func(success bool, target, choice, reset string) string {
+		cond, holds := condition(r.When, success)
+		if !holds {
+			return target
+		}
+		c.add(name, choice, map[string]any{
+			"Type":    "Choice",
+			"Comment": "retry task " + name + " while its retry.when holds",
+			"Choices": []any{map[string]any{
+				"Condition": fmt.Sprintf("{%% (%s) and $%s < %d %%}", cond, counter, r.Count),
+				"Assign":    map[string]any{counter: "{% $" + counter + " + 1 %}"},
+				"Next":      again,
+			}},
+			"Default": reset,
+		})
+		c.add(name, reset, map[string]any{"Type": "Pass", "Assign": map[string]any{counter: 0}, "Next": target})
+		return choice
+	}
+	next = loop(true, next, name+".retry", name+".retry-done")
+	catchTarget = loop(false, catchTarget, name+".retry-failed", name+".retry-failed-done")
+	return next, catchTarget
 }
 
 // expression checks and rewrites a value that may hold JSONata templates.

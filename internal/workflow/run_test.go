@@ -214,3 +214,47 @@ func TestRunSubWorkflowFails(t *testing.T) {
 	})
 	h.Expect(asl.StatusSucceeded, `{"answer":"child failed: States.TaskFailed"}`, "child", "report")
 }
+
+func pollScript(replies ...workflowtest.Answer) func(workflowtest.Call, int) workflowtest.Answer {
+	return func(c workflowtest.Call, n int) workflowtest.Answer {
+		if c.Task == "status" {
+			if n < len(replies) {
+				return replies[n]
+			}
+			return replies[len(replies)-1]
+		}
+		return workflowtest.Answer{Result: map[string]any{}}
+	}
+}
+
+// A retry whose when looks at the result is a counted loop.
+func TestRunRetryLoopUntilReady(t *testing.T) {
+	h := start(t, "testdata/poll.yaml", map[string]any{"service": "checkout"}, pollScript(
+		workflowtest.Stdout("starting"), workflowtest.Stdout("starting"), workflowtest.Stdout("ready")))
+	h.Expect(asl.StatusSucceeded, `{"state":"ready"}`, "status", "status", "status", "announce")
+}
+
+func TestRunRetryLoopExhausted(t *testing.T) {
+	start0 := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	h := start(t, "testdata/poll.yaml", map[string]any{"service": "checkout"}, pollScript(workflowtest.Stdout("starting")))
+	h.Expect(asl.StatusSucceeded, `{"state":"starting"}`, "status", "status", "status", "status")
+	if waited := h.Clock.Now().Sub(start0); waited < 30*time.Second {
+		t.Errorf("three retries 10 s apart took %s on the clock", waited)
+	}
+}
+
+func TestRunRetryLoopOnFailure(t *testing.T) {
+	h := start(t, "testdata/poll.yaml", map[string]any{"service": "checkout"}, pollScript(
+		workflowtest.Answer{Fail: workflowtest.ShellFailure("connection refused")}, workflowtest.Stdout("ready")))
+	h.Expect(asl.StatusSucceeded, `{"state":"ready"}`, "status", "status", "announce")
+}
+
+func TestRunRetryLoopCounterResets(t *testing.T) {
+	// Two runs of the same machine do not share the counter; within a run
+	// the counter starts at 0 (set by bwc.start).
+	for i := 0; i < 2; i++ {
+		h := start(t, "testdata/poll.yaml", map[string]any{"service": "checkout"}, pollScript(
+			workflowtest.Answer{Fail: workflowtest.ShellFailure("down")}))
+		h.Expect(asl.StatusSucceeded, `{"state":"failed"}`, "status", "status", "status", "status")
+	}
+}
