@@ -125,7 +125,7 @@ trigger_types:
       properties:
         level: {type: integer}
 `)},
-		"p/actions/a.yaml": {Data: []byte("name: a\nrunner_type: noop\n")},
+		"p/actions/a.yaml":  {Data: []byte("name: a\nrunner_type: noop\n")},
 		"p/actions/wf.yaml": {Data: []byte("name: wf\nrunner_type: workflow\nentry_point: workflows/wf.yaml\n")},
 		"p/actions/workflows/wf.yaml": {Data: []byte(`version: 1.0
 tasks:

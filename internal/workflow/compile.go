@@ -561,7 +561,7 @@ func retryCounter(task string) string {
 	var b strings.Builder
 	b.WriteString("bwc_retries_")
 	for _, r := range task {
-		if r == '_' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+		if isIdentRune(r) {
 			b.WriteRune(r)
 		} else {
 			b.WriteByte('_')

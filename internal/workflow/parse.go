@@ -379,11 +379,15 @@ func isIdent(s string) bool {
 		return false
 	}
 	for _, c := range s {
-		if !(c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9') {
+		if !isIdentRune(c) {
 			return false
 		}
 	}
 	return true
+}
+
+func isIdentRune(c rune) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
 }
 
 func isPositiveInt(s string) bool {
