@@ -341,32 +341,7 @@ func (v *Validator) expr(packRef, src string) (*jsonata.Expr, error) {
 	if e, ok := v.exprs.Load(key); ok {
 		return e.(*jsonata.Expr), nil
 	}
-	fns := v.Functions
-	unavailable := func(name string) error { return fmt.Errorf("$%s() is not available here", name) }
-	e, err := jsonata.Compile(src,
-		jsonata.WithFunction("kv", "<ss:x>", func(ctx context.Context, args []any) (any, error) {
-			if fns.KV == nil {
-				return nil, unavailable("kv")
-			}
-			scope, _ := args[0].(string)
-			key, _ := args[1].(string)
-			return fns.KV(ctx, scope, key)
-		}),
-		jsonata.WithFunction("secret", "<s:x>", func(ctx context.Context, args []any) (any, error) {
-			if fns.Secret == nil {
-				return nil, unavailable("secret")
-			}
-			key, _ := args[0].(string)
-			return fns.Secret(ctx, key)
-		}),
-		jsonata.WithFunction("config", "<s:x>", func(ctx context.Context, args []any) (any, error) {
-			if fns.Config == nil {
-				return nil, unavailable("config")
-			}
-			key, _ := args[0].(string)
-			return fns.Config(ctx, packRef, key)
-		}),
-	)
+	e, err := jsonata.Compile(src, rule.FunctionOptions(packRef, v.Functions)...)
 	if err != nil {
 		return nil, fmt.Errorf("compiling %q: %w", src, err)
 	}

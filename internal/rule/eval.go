@@ -39,7 +39,7 @@ type Evaluator struct {
 // NewEvaluator prepares a compiled rule for evaluation with the given
 // functions.
 func NewEvaluator(c *Compiled, fns Functions) (*Evaluator, error) {
-	opts := jsonataOptions(c, fns)
+	opts := FunctionOptions(c.Pack, fns)
 	e := &Evaluator{c: c}
 	p, err := pattern.Parse(c.Pattern)
 	if err != nil {
@@ -71,7 +71,11 @@ func NewEvaluator(c *Compiled, fns Functions) (*Evaluator, error) {
 	return e, nil
 }
 
-func jsonataOptions(c *Compiled, fns Functions) []jsonata.Option {
+// FunctionOptions registers the enforcer's functions ($kv, $secret,
+// $config for the given pack) and clock with a JSONata expression. The
+// enforcer's parameter defaults use it too, so templates see the same
+// functions wherever they are evaluated.
+func FunctionOptions(pack string, fns Functions) []jsonata.Option {
 	unavailable := func(name string) error {
 		return fmt.Errorf("$%s() is not available here", name)
 	}
@@ -96,7 +100,7 @@ func jsonataOptions(c *Compiled, fns Functions) []jsonata.Option {
 				return nil, unavailable("config")
 			}
 			key, _ := args[0].(string)
-			return fns.Config(ctx, c.Pack, key)
+			return fns.Config(ctx, pack, key)
 		}),
 	}
 	if fns.Now != nil {
