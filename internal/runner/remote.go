@@ -41,7 +41,9 @@ type remoteJob struct {
 	config     *ssh.ClientConfig
 	command    string // without the process group marker line
 	script     []byte // remote-shell-script: the script to upload
-	scriptPath string // and where
+	scriptPath string // and where (each host adds its own suffix)
+	scriptArgs []string
+	wrap       func(body string) string // adds cwd, env and sudo to a command
 	stdin      string // sudo password
 	timeout    time.Duration
 }
@@ -276,7 +278,7 @@ func (r *remoteRunner) prepare(ctx context.Context, req *Request) (*remoteJob, [
 			id = strconv.FormatInt(r.opts.Clock.Now().UnixNano(), 36)
 		}
 		job.scriptPath = strings.TrimRight(dir, "/") + "/bwc-" + id + "-" + safeName.ReplaceAllString(filepath.Base(script), "_")
-		body = shellJoin(append([]string{job.scriptPath}, scriptArgs(req, kwargOp)...))
+		job.scriptArgs = scriptArgs(req, kwargOp)
 	default:
 		return fail(invalidParam("remote runner cannot run runner type %q", req.Action.RunnerType))
 	}
@@ -294,17 +296,23 @@ func (r *remoteRunner) prepare(ctx context.Context, req *Request) (*remoteJob, [
 	if len(exports) > 0 {
 		lines = append(lines, "export "+strings.Join(exports, " "))
 	}
-	lines = append(lines, body)
-	command := strings.Join(lines, "\n")
-	if sudo {
-		flags := "-E -n"
-		if sudoPassword != "" {
-			flags = "-E -S -p ''"
-			job.stdin = sudoPassword + "\n"
-		}
-		command = "sudo " + flags + " -- /bin/sh -c " + shellQuote(command)
+	if sudo && sudoPassword != "" {
+		job.stdin = sudoPassword + "\n"
 	}
-	job.command = command
+	job.wrap = func(body string) string {
+		command := strings.Join(append(append([]string(nil), lines...), body), "\n")
+		if sudo {
+			flags := "-E -n"
+			if sudoPassword != "" {
+				flags = "-E -S -p ''"
+			}
+			command = "sudo " + flags + " -- /bin/sh -c " + shellQuote(command)
+		}
+		return command
+	}
+	if job.script == nil {
+		job.command = job.wrap(body)
+	}
 	return job, hosts, parallel, nil
 }
 
@@ -458,19 +466,24 @@ func (r *remoteRunner) runHost(ctx context.Context, job *remoteJob, h remoteHost
 	}
 	defer func() { _ = client.Close() }()
 
+	jobCommand := job.command
 	if job.script != nil {
-		up := "umask 077 && mkdir -p " + shellQuote(filepath.Dir(job.scriptPath)) +
-			" && cat > " + shellQuote(job.scriptPath) + " && chmod 700 " + shellQuote(job.scriptPath)
+		// Each host gets its own copy: two host names can reach the same
+		// machine, and one's cleanup must not remove the other's script.
+		path := job.scriptPath + "-" + safeName.ReplaceAllString(h.label, "_")
+		jobCommand = job.wrap(shellJoin(append([]string{path}, job.scriptArgs...)))
+		up := "umask 077 && mkdir -p " + shellQuote(filepath.Dir(path)) +
+			" && cat > " + shellQuote(path) + " && chmod 700 " + shellQuote(path)
 		if out, err := r.quick(ctx, client, up, job.script); err != nil {
 			if ctx.Err() != nil {
 				return notRun(ctx)
 			}
-			return connFailed(h, fmt.Errorf("uploading the script to %s: %w: %s", job.scriptPath, err, strings.TrimSpace(out)))
+			return connFailed(h, fmt.Errorf("uploading the script to %s: %w: %s", path, err, strings.TrimSpace(out)))
 		}
 		defer func() {
 			// Removal is best effort; after a timeout or a cancellation
 			// (ctx done) it gets the kill grace period.
-			_, _ = r.quick(ctx, client, "rm -f "+shellQuote(job.scriptPath), nil)
+			_, _ = r.quick(ctx, client, "rm -f "+shellQuote(path), nil)
 		}()
 	}
 
@@ -488,7 +501,7 @@ func (r *remoteRunner) runHost(ctx context.Context, job *remoteJob, h remoteHost
 	if job.stdin != "" {
 		sess.Stdin = strings.NewReader(job.stdin)
 	}
-	command := "printf '" + pgidMarker + "%d\\n' \"$$\"\n" + job.command
+	command := "printf '" + pgidMarker + "%d\\n' \"$$\"\n" + jobCommand
 	if err := sess.Start(command); err != nil {
 		return connFailed(h, fmt.Errorf("starting the command: %w", err))
 	}
