@@ -95,7 +95,12 @@ func (c *corpus) event() string {
 	}
 }
 
-// pattern returns one pattern of mixed operators, of the kind rules compile to.
+// pattern returns one pattern of mixed operators, of the kind rules compile
+// to: twelve templates, equally likely, over the same vocabularies as the
+// events, using exact values and OR-lists, prefix, suffix with
+// equals-ignore-case, equals-ignore-case, numeric comparisons and ranges,
+// anything-but (value, list, suffix), exists (true and false), wildcard,
+// cidr and $or. Three templates use only exact values.
 func (c *corpus) pattern() string {
 	switch c.r.IntN(12) {
 	case 0:
@@ -115,7 +120,7 @@ func (c *corpus) pattern() string {
 	case 7:
 		return fmt.Sprintf(`{"source":["aws.s3"],"detail":{"bucket":{"name":[{"prefix":%q}]},"requester":[%q],"object":{"key":[{"suffix":{"equals-ignore-case":%q}}],"size":[{"numeric":[">",%d]}]}}}`, c.pick(buckets)+"-", c.account(), strings.ToUpper(c.pick(exts)), c.r.IntN(1<<23))
 	case 8:
-		return fmt.Sprintf(`{"source":["aws.s3"],"detail":{"source-ip-address":[{"cidr":"10.%d.%d.0/24"}],"object":{"key":[{"anything-but":{"suffix":".tmp"}}]}}}`, c.r.IntN(8), c.r.IntN(256))
+		return fmt.Sprintf(`{"source":["aws.s3"],"detail":{"source-ip-address":[{"cidr":"10.%d.%d.0/24"}],"object":{"key":[{"anything-but":{"suffix":".tmp"}}],"etag":[{"exists":true}]}}}`, c.r.IntN(8), c.r.IntN(256))
 	case 9:
 		return fmt.Sprintf(`{"source":["bwc.webhooks"],"detail":{"body":{"event":[{"prefix":%q}],"items":{"qty":[{"numeric":[">=",%d]}],"sku":[%q]}}}}`, c.pick([]string{"order.", "user.", "deploy."}), 1+c.r.IntN(5), fmt.Sprintf("SKU-%d", c.r.IntN(500)))
 	case 10:
@@ -202,6 +207,33 @@ func BenchmarkMatch(b *testing.B) {
 			b.StopTimer()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 			b.ReportMetric(float64(matches)/float64(len(events)), "matches/event")
+		})
+	}
+}
+
+// BenchmarkRebuild measures what one Add costs the next Match when the
+// Matcher already holds n patterns: Add is lazy, so that Match rebuilds the
+// whole automaton.
+func BenchmarkRebuild(b *testing.B) {
+	event := benchEvents(1)[0]
+	for _, n := range []int{1000, 10000} {
+		b.Run(fmt.Sprintf("patterns=%d", n), func(b *testing.B) {
+			m := NewMatcher()
+			for i, src := range benchPatterns(n) {
+				if err := m.Add(fmt.Sprintf("rule-%05d", i), []byte(src)); err != nil {
+					b.Fatal(err)
+				}
+			}
+			extra := []byte(benchPatterns(1)[0])
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := m.Add("extra", extra); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := m.Match(event); err != nil {
+					b.Fatal(err)
+				}
+			}
 		})
 	}
 }

@@ -14,16 +14,23 @@
 //
 // The Matcher compiles its patterns into one automaton: each pattern is
 // expanded into its $or alternatives, the fields of each alternative are put
-// in one canonical order (fields answered by hash lookups first, then by
-// path), and the alternatives are merged into a trie of name states whose
-// transitions are per-path value machines. Exact and equals-ignore-case
-// values of every machine live in one shared open-addressing table; prefixes
-// and suffixes in length-bucketed tables; wildcards behind an index on their
-// literal prefix; CIDR blocks in tables keyed by masked prefix; numeric
-// ranges sorted by bound. Matching flattens the event once (keeping only the
-// paths some pattern names), then walks only the states the event's values
-// reach, so its cost grows with the event's fields and the partial matches,
-// not with the number of patterns held.
+// in one canonical order (exact values first, on the paths with the most
+// distinct values earliest, then prefixes, suffixes, wildcards and CIDR,
+// numeric ranges, anything-but and exists, and exists:false last), and the
+// alternatives are merged into a trie of name states whose transitions are
+// per-path value machines. The exact and equals-ignore-case values, prefixes
+// and suffixes of every machine, and the literal prefixes of its wildcards,
+// live in one shared open-addressing table of small slots (a prefix or suffix
+// is probed at each length the machine stores), behind a 64-bit bloom filter
+// per machine; CIDR blocks are in tables keyed by masked prefix; numeric
+// ranges with one bound in lists sorted by it, ranges with two in an interval
+// index. Matching flattens the event once (keeping only the paths some pattern
+// names), then walks only the states the event's values reach, with per-event
+// sets sized by what the event visits, so its cost grows with the event's
+// fields and the partial matches, not with the number of patterns held. With
+// many patterns the automaton outgrows the CPU caches and that cost is mostly
+// cache misses, which is why its hot data is kept in flat arrays with as few
+// pointers as possible.
 //
 // Numbers are compared as IEEE-754 doubles: 300, 300.0 and 3e2 are equal.
 // (event-ruler, which EventBridge is built on, has documented numeric

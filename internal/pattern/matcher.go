@@ -1,6 +1,7 @@
 package pattern
 
 import (
+	"bytes"
 	"cmp"
 	"encoding/binary"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,17 +104,32 @@ func (m *Matcher) current() *snapshot {
 	return s
 }
 
-// snapshot is an immutable compiled automaton over a set of patterns.
+// snapshot is an immutable compiled automaton over a set of patterns. Its
+// hot data lives in a few flat arrays, with no pointer to chase from a state
+// to its transitions or from a transition to its exact values: with
+// thousands of patterns the automaton is larger than the CPU caches, and the
+// cost of a Match is the number of cache lines it touches.
 type snapshot struct {
 	version  uint64
 	paths    map[string]int32    // path → id, for every path a pattern names
 	lookup   map[string]pathInfo // paths and their proper dotted prefixes
 	nPaths   int
-	states   []nameState
-	trans    []transition
+	trans    []transition // per state: its header, then its transitions
 	terminal []int32
 	exact    exactTable
+	lens     []uint32 // per machine and affix kind: the key lengths stored, ascending
+	wilds    []wildEntry
+	wsegs    []span // wildcard segments, as spans of warena
+	warena   []byte
+	wnext    []int32
+	blooms   []uint64 // the valueMachines' affixBloom filters
+	others   []condRef
 	ids      []string // pattern number → id
+}
+
+// span is a range [off, off+n) of one of the snapshot's flat arrays.
+type span struct {
+	off, n int32
 }
 
 // pathInfo says what the flattener keeps at a path: its leaves (id >= 0)
@@ -122,60 +139,88 @@ type pathInfo struct {
 	inner bool
 }
 
-// nameState is one automaton state: the fields matched so far by the clauses
-// that lead here. Its transitions are trans[transStart:transEnd] of the
-// snapshot, sorted by path id; the patterns whose clause ends here are
-// terminal[termStart:termEnd]. States, transitions and terminals are stored
-// in three flat arrays, in state order, for locality.
-type nameState struct {
-	transStart, transEnd int32
-	termStart, termEnd   int32
+// transition is the value machine of one path from one state. Its number
+// (its index in the snapshot's trans) is the machine's key prefix in the
+// exact table.
+//
+// An automaton state (the fields matched so far by the clauses that lead
+// here) is stored in trans too, as a header followed by its transitions
+// sorted by path id, so that visiting a state touches one place in memory; a
+// state's number is the index of its header. A header uses path for the
+// number of transitions and bloom for the patterns whose clause ends there
+// (see stateHeader). A state with no transitions and one pattern is not
+// stored at all: machines name it -1-p (see machineCompiler.ref).
+type transition struct {
+	// bloom has bit h>>58 set for the hash h of each key the machine has
+	// in the exact table, so that most lookups of a value the machine does
+	// not hold end here, without touching the table.
+	bloom uint64
+	m     *valueMachine // nil when the machine has only exact-table keys
+	path  int32
+	flags uint8 // which lookups the machine needs
 }
 
-type transition struct {
-	path  int32
-	id    uint32 // machine number, the key prefix in the snapshot's exact table
-	flags uint8  // which lookups the machine needs
-	m     *valueMachine
+// stateHeader returns the header of a state with n transitions whose
+// patterns are terminal[termStart:termEnd], or just termStart when termEnd is
+// -1 (one pattern, the common case, needs no further memory access).
+func stateHeader(n, termStart, termEnd int32) transition {
+	return transition{path: n, bloom: uint64(uint32(termStart))<<32 | uint64(uint32(termEnd))}
+}
+
+// header reads a state header: see stateHeader.
+func (t *transition) header() (n, termStart, termEnd int32) {
+	return t.path, int32(uint32(t.bloom >> 32)), int32(uint32(t.bloom))
 }
 
 // Machine flags: exact string, exact number, equals-ignore-case lookups in
-// the shared exact table, and anything held in the valueMachine itself.
+// the shared exact table; prefixes, suffixes and wildcards (probed in the
+// exact table at the lengths the machine stores); conditions held in the
+// valueMachine itself; next states for an absent path.
 const (
 	hasStr uint8 = 1 << iota
 	hasNum
 	hasFold
+	hasAffix
 	hasOwn
+	hasAbsent
 )
 
-// Kinds of keys in the exact table.
+// Kinds of keys in the exact table. The affix kinds (exactPrefix and after)
+// are probed with every length the machine stores for that kind; exactWild
+// keys are the literal prefixes of wildcards and lead to wildcard entries
+// rather than to states.
 const (
 	exactStr uint8 = iota
 	exactNum
 	exactFold
+	exactPrefix
+	exactPrefixFold
+	exactSuffix
+	exactSuffixFold
+	exactWild
+	exactKinds
 )
 
+const nAffix = int(exactKinds - exactPrefix)
+
 // exactTable is one open-addressing hash table shared by every machine of a
-// snapshot, from (machine, kind, value) to next states. Keeping all exact
-// lookups in one flat table keeps a large automaton's hot data compact.
+// snapshot, from (machine, kind, value) to next states. Keeping all lookups
+// in one flat table of small slots keeps a large automaton's hot data
+// compact: a lookup that misses touches one slot, one that hits one slot and
+// its key.
 type exactTable struct {
-	seed  maphash.Seed
+	seed  maphash.Seed // set before keys are added: machines' bloom bits use it
 	slots []exactSlot
 	mask  uint64
-	keys  []byte
-	more  []int32
+	keys  []byte  // per entry: machine (4 bytes), kind, key length (4 bytes), key
+	more  []int32 // per entry with several next states: their count, then them
 }
 
 type exactSlot struct {
-	hash    uint64
-	machine uint32
-	keyOff  uint32
-	keyLen  uint32
-	first   int32 // first next state
-	moreOff int32 // further next states: more[moreOff : moreOff+moreN]
-	moreN   int32
-	kind    uint8
-	used    bool
+	tag    uint32 // high bits of the hash; 0 marks an empty slot
+	keyOff uint32 // the entry in keys
+	first  int32  // first next state
+	more   int32  // further next states at more[more+1 : more+1+more[more]], or -1
 }
 
 type exactKey struct {
@@ -184,14 +229,33 @@ type exactKey struct {
 	key     string
 }
 
+// exactKeyHeader is the size of an entry's header in exactTable.keys.
+const exactKeyHeader = 9
+
 func (t *exactTable) hash(machine uint32, kind uint8, key []byte) uint64 {
 	h := maphash.Bytes(t.seed, key) ^ (uint64(machine)<<8|uint64(kind))*0x9e3779b97f4a7c15
 	h ^= h >> 29
 	return h
 }
 
-func newExactTable(entries map[exactKey][]int32) exactTable {
-	t := exactTable{seed: maphash.MakeSeed()}
+// bloomBit is the bit of a transition's bloom filter for key hash h.
+func bloomBit(h uint64) uint64 { return 1 << (h >> 58) }
+
+// affixBloomMin is the number of affix keys above which a machine has an
+// affixBloom filter: a larger bloom filter of their hashes, in
+// snapshot.blooms, for when the transition's 64-bit one is full. A prefix
+// or suffix is probed at every length the machine stores, and most of those
+// probes find nothing.
+const affixBloomMin = 16
+
+// affixBloomBit is the bit for key hash h in an affixBloom filter of words
+// 64-bit words (a power of two); it uses other bits of h than bloomBit.
+func affixBloomBit(h uint64, words int) uint64 {
+	return (h * 0x9e3779b97f4a7c15 >> 20) & uint64(words*64-1)
+}
+
+// fill builds the table from its entries; t.seed must be set.
+func (t *exactTable) fill(entries map[exactKey][]int32) {
 	n := 16
 	for n < 2*len(entries) {
 		n *= 2
@@ -201,53 +265,79 @@ func newExactTable(entries map[exactKey][]int32) exactTable {
 	for k, next := range entries {
 		h := t.hash(k.machine, k.kind, []byte(k.key))
 		i := h & t.mask
-		for t.slots[i].used {
+		for t.slots[i].tag != 0 {
 			i = (i + 1) & t.mask
 		}
-		t.slots[i] = exactSlot{hash: h, machine: k.machine, kind: k.kind, keyOff: uint32(len(t.keys)), keyLen: uint32(len(k.key)),
-			first: next[0], moreOff: int32(len(t.more)), moreN: int32(len(next) - 1), used: true}
+		sl := exactSlot{tag: uint32(h>>32) | 1, keyOff: uint32(len(t.keys)), first: next[0], more: -1}
+		t.keys = binary.LittleEndian.AppendUint32(t.keys, k.machine)
+		t.keys = append(t.keys, k.kind)
+		t.keys = binary.LittleEndian.AppendUint32(t.keys, uint32(len(k.key)))
 		t.keys = append(t.keys, k.key...)
-		t.more = append(t.more, next[1:]...)
+		if len(next) > 1 {
+			sl.more = int32(len(t.more))
+			t.more = append(t.more, int32(len(next)-1))
+			t.more = append(t.more, next[1:]...)
+		}
+		t.slots[i] = sl
 	}
-	return t
 }
 
-// lookup appends the next states stored for (machine, kind, key).
-func (t *exactTable) lookup(machine uint32, kind uint8, key []byte, out []int32) []int32 {
+// lookup appends the values stored for (machine, kind, key); bloom is the
+// machine's bloom filter.
+func (t *exactTable) lookup(machine uint32, bloom uint64, kind uint8, key []byte, out []int32) []int32 {
 	h := t.hash(machine, kind, key)
+	if bloom&bloomBit(h) == 0 {
+		return out
+	}
+	return t.find(h, machine, kind, key, out)
+}
+
+// find appends the values stored for (machine, kind, key), whose hash is h.
+func (t *exactTable) find(h uint64, machine uint32, kind uint8, key []byte, out []int32) []int32 {
+	tag := uint32(h>>32) | 1
 	for i := h & t.mask; ; i = (i + 1) & t.mask {
 		sl := &t.slots[i]
-		if !sl.used {
+		if sl.tag == 0 {
 			return out
 		}
-		if sl.hash == h && sl.machine == machine && sl.kind == kind && string(t.keys[sl.keyOff:sl.keyOff+sl.keyLen]) == string(key) {
+		if sl.tag == tag && t.keyIs(sl.keyOff, machine, kind, key) {
 			out = append(out, sl.first)
-			return append(out, t.more[sl.moreOff:sl.moreOff+sl.moreN]...)
+			if sl.more >= 0 {
+				n := t.more[sl.more]
+				out = append(out, t.more[sl.more+1:sl.more+1+n]...)
+			}
+			return out
 		}
 	}
+}
+
+// keyIs reports whether the entry at keys[off:] is (machine, kind, key).
+func (t *exactTable) keyIs(off, machine uint32, kind uint8, key []byte) bool {
+	k := t.keys[off:]
+	return binary.LittleEndian.Uint32(k) == machine && k[4] == kind &&
+		binary.LittleEndian.Uint32(k[5:]) == uint32(len(key)) &&
+		string(k[exactKeyHeader:exactKeyHeader+len(key)]) == string(key)
 }
 
 // valueMachine maps a value at one path to the next states: each distinct
 // condition set (a field's OR-list) from the owning state has its own next
-// state. Exact and equals-ignore-case values are in the snapshot's exact
-// table; everything else is here. All tables hold next-state numbers.
+// state. Exact, equals-ignore-case, prefix, suffix and wildcard-prefix keys
+// are in the snapshot's exact table; everything else is here. All lists
+// hold next-state numbers. The fields most leaves need come first, so that
+// they share the struct's first cache line.
 type valueMachine struct {
-	absent    []int32 // next states taken when the event has no leaf at the path
-	trueSets  []int32
-	falseSets []int32
-	nullSets  []int32
-	prefix    affixTable
-	prefixF   affixTable // prefix with equals-ignore-case
-	suffix    affixTable
-	suffixF   affixTable
-	wildPre   affixTable // wildcard conditions indexed by literal prefix → index in wild
-	wild      []wildRef
-	cidrBits  []int                    // distinct prefix lengths in cidr
-	cidr      map[netip.Prefix][]int32 // masked prefix → sets
-	lower     []rangeRef               // numeric ranges with only a lower bound, by lo
-	upper     []rangeRef               // numeric ranges with only an upper bound, by hi
-	between   []rangeRef               // numeric ranges with both bounds, by lo
-	other     []condRef                // every other condition, tested one by one
+	affix      [nAffix]span             // per affix kind: the key lengths stored, in snapshot.lens
+	affixBloom span                     // see affixBloomMin
+	other      span                     // every other condition, tested one by one, in snapshot.others
+	cidr       map[netip.Prefix][]int32 // masked prefix → sets
+	lower      []rangeRef               // numeric ranges with only a lower bound, by lo
+	upper      []rangeRef               // numeric ranges with only an upper bound, by hi
+	between    rangeIndex               // numeric ranges with both bounds
+	cidrBits   []int                    // distinct prefix lengths in cidr
+	absent     []int32                  // next states taken when the event has no leaf at the path
+	trueSets   []int32
+	falseSets  []int32
+	nullSets   []int32
 }
 
 type rangeRef struct {
@@ -255,50 +345,63 @@ type rangeRef struct {
 	next int32 // next state
 }
 
-type wildRef struct {
-	w    *wildcard
-	next []int32
+// wildEntry is one distinct wildcard of a machine: its segments (spans of
+// the snapshot's warena, in wsegs) and its next states (in wnext).
+type wildEntry struct {
+	segs span
+	next span
 }
 
+// condRef is a condition (a copy, kept with the machine's others) and its
+// next state.
 type condRef struct {
-	c    *cond
+	c    cond
 	next int32 // next state
 }
 
-// affixTable finds every stored string that is a prefix (or suffix) of a
-// value by probing only the lengths stored.
-type affixTable struct {
-	lens []int
-	m    map[string][]int32
+// rangeIndex answers which numeric ranges hold a number in time logarithmic
+// in the number of ranges plus the number found: the ranges are sorted by
+// lower bound and read as an implicit balanced tree (the root of refs[lo:hi]
+// is its middle element) in which every node also knows the largest upper
+// bound below it.
+type rangeIndex struct {
+	refs  []rangeRef
+	maxHi []float64
 }
 
-func (a *affixTable) add(s string, next int32) {
-	if a.m == nil {
-		a.m = map[string][]int32{}
-	}
-	if _, ok := a.m[s]; !ok && !slices.Contains(a.lens, len(s)) {
-		a.lens = append(a.lens, len(s))
-		slices.Sort(a.lens)
-	}
-	a.m[s] = append(a.m[s], next)
+func newRangeIndex(refs []rangeRef) rangeIndex {
+	slices.SortFunc(refs, func(a, b rangeRef) int { return cmp.Compare(a.r.lo, b.r.lo) })
+	ix := rangeIndex{refs: refs, maxHi: make([]float64, len(refs))}
+	ix.fill(0, len(refs))
+	return ix
 }
 
-func (a *affixTable) prefixes(b []byte, out []int32) []int32 {
-	for _, n := range a.lens {
-		if n > len(b) {
-			break
+func (ix *rangeIndex) fill(lo, hi int) float64 {
+	if lo >= hi {
+		return math.Inf(-1)
+	}
+	mid := int(uint(lo+hi) >> 1)
+	m := max(ix.refs[mid].r.hi, ix.fill(lo, mid), ix.fill(mid+1, hi))
+	ix.maxHi[mid] = m
+	return m
+}
+
+// stab appends the next states of the ranges in refs[lo:hi] that hold x.
+func (ix *rangeIndex) stab(lo, hi int, x float64, out []int32) []int32 {
+	for lo < hi {
+		mid := int(uint(lo+hi) >> 1)
+		if ix.maxHi[mid] < x {
+			return out
 		}
-		out = append(out, a.m[string(b[:n])]...)
-	}
-	return out
-}
-
-func (a *affixTable) suffixes(b []byte, out []int32) []int32 {
-	for _, n := range a.lens {
-		if n > len(b) {
-			break
+		out = ix.stab(lo, mid, x, out)
+		r := &ix.refs[mid]
+		if r.r.lo > x {
+			return out
 		}
-		out = append(out, a.m[string(b[len(b)-n:])]...)
+		if r.r.contains(x) {
+			out = append(out, r.next)
+		}
+		lo = mid + 1
 	}
 	return out
 }
@@ -324,19 +427,35 @@ func build(patterns map[string]*Pattern, version uint64) *snapshot {
 	}
 	sort.Strings(ids)
 	s.ids = ids
+	spread := pathSpread(patterns)
 	bstates := []*buildState{{trans: map[string]*buildMachine{}}}
+	type fieldOrder struct {
+		rank, spread int
+		f            *field
+	}
+	var order []fieldOrder
 	for pi, id := range ids {
 		for _, c := range patterns[id].clauses {
-			c = slices.Clone(c)
-			slices.SortStableFunc(c, func(a, b field) int {
-				if ra, rb := fieldRank(&a), fieldRank(&b); ra != rb {
-					return ra - rb
+			order = order[:0]
+			for i := range c {
+				o := fieldOrder{rank: fieldRank(&c[i]), f: &c[i]}
+				if o.rank <= 1 {
+					o.spread = spread[c[i].path]
 				}
-				return strings.Compare(a.path, b.path)
+				order = append(order, o)
+			}
+			slices.SortStableFunc(order, func(a, b fieldOrder) int {
+				if a.rank != b.rank {
+					return a.rank - b.rank
+				}
+				if a.spread != b.spread {
+					return b.spread - a.spread
+				}
+				return strings.Compare(a.f.path, b.f.path)
 			})
 			st := int32(0)
-			for fi := range c {
-				f := &c[fi]
+			for _, o := range order {
+				f := o.f
 				if _, ok := s.paths[f.path]; !ok {
 					s.paths[f.path] = int32(len(s.paths))
 					for i := 0; i < len(f.path); i++ {
@@ -382,43 +501,122 @@ func build(patterns map[string]*Pattern, version uint64) *snapshot {
 		s.lookup[p] = pi
 	}
 	s.nPaths = len(s.paths)
-	s.states = make([]nameState, len(bstates))
-	exact := map[exactKey][]int32{}
-	machines := uint32(0)
+	s.exact.seed = maphash.MakeSeed()
+	mc := &machineCompiler{s: s, exact: map[exactKey][]int32{}, ref: make([]int32, len(bstates))}
+	size := 0
 	for i, bs := range bstates {
-		ns := &s.states[i]
-		ns.termStart = int32(len(s.terminal))
-		s.terminal = append(s.terminal, bs.term...)
-		ns.termEnd = int32(len(s.terminal))
-		ns.transStart = int32(len(s.trans))
-		for path, bm := range bs.trans {
-			vm, flags := compileMachine(bm, machines, exact)
-			s.trans = append(s.trans, transition{path: s.paths[path], id: machines, flags: flags, m: vm})
-			machines++
+		if i > 0 && len(bs.trans) == 0 && len(bs.term) == 1 {
+			mc.ref[i] = -1 - bs.term[0]
+			continue
 		}
-		ns.transEnd = int32(len(s.trans))
-		slices.SortFunc(s.trans[ns.transStart:], func(a, b transition) int { return int(a.path) - int(b.path) })
+		mc.ref[i] = int32(size)
+		size += 1 + len(bs.trans)
 	}
-	s.exact = newExactTable(exact)
+	s.trans = make([]transition, 0, size)
+	var paths []string
+	for i, bs := range bstates {
+		if mc.ref[i] < 0 {
+			continue
+		}
+		n := int32(len(bs.trans))
+		if len(bs.term) == 1 {
+			s.trans = append(s.trans, stateHeader(n, bs.term[0], -1))
+		} else {
+			s.trans = append(s.trans, stateHeader(n, int32(len(s.terminal)), int32(len(s.terminal)+len(bs.term))))
+			s.terminal = append(s.terminal, bs.term...)
+		}
+		paths = paths[:0]
+		for path := range bs.trans {
+			paths = append(paths, path)
+		}
+		slices.SortFunc(paths, func(a, b string) int { return int(s.paths[a] - s.paths[b]) })
+		for _, path := range paths {
+			s.trans = append(s.trans, mc.compile(bs.trans[path], s.paths[path], uint32(len(s.trans))))
+		}
+	}
+	s.exact.fill(mc.exact)
 	return s
 }
 
-// fieldRank orders the fields of a clause in the automaton: fields whose
-// conditions are all answered by hash lookups come first, so that the walk
-// narrows to few states before it reaches conditions tested one by one. Any
-// order is correct; it must only be the same for every clause.
+// fieldRank orders the fields of a clause in the automaton so that the walk
+// narrows to few states early: first fields whose conditions are all exact
+// values (answered by hash lookups), then fields with prefixes, suffixes,
+// wildcards or CIDR blocks, which hold for few values, then numeric ranges,
+// then anything-but and exists, which hold for most values, and last fields
+// that an absent path satisfies. Within the first two ranks, paths with a
+// larger spread (see pathSpread) come first; otherwise fields go by path.
+// Any order is correct; one order for every clause makes clauses share
+// states.
 func fieldRank(f *field) int {
 	if f.absent {
-		return 2
+		return 4
 	}
+	rank := 0
 	for i := range f.conds {
 		switch f.conds[i].kind {
 		case condString, condNumber, condTrue, condFalse, condNull, condEqualsFold:
+		case condPrefix, condSuffix, condWildcard, condCIDR:
+			rank = max(rank, 1)
+		case condNumeric:
+			rank = max(rank, 2)
 		default:
-			return 1
+			rank = 3
 		}
 	}
-	return 0
+	return rank
+}
+
+// pathSpread returns, for each path that some pattern tests with fields of
+// rank 0 or 1 (see fieldRank), the number of distinct values, prefixes,
+// suffixes, wildcards and CIDR blocks those fields look for there. One event
+// value reaches the states of the few patterns whose conditions it meets,
+// so a path with more distinct conditions divides the patterns into smaller
+// groups: putting it first keeps the partial matches an event reaches few.
+// (Ranges and anything-but can hold for most values, so they are not
+// counted: those fields go by path.)
+func pathSpread(patterns map[string]*Pattern) map[string]int {
+	values := map[string]map[exactValue]bool{}
+	for _, p := range patterns {
+		for _, c := range p.clauses {
+			for i := range c {
+				f := &c[i]
+				if fieldRank(f) > 1 {
+					continue
+				}
+				if values[f.path] == nil {
+					values[f.path] = map[exactValue]bool{}
+				}
+				for j := range f.conds {
+					values[f.path][valueKey(&f.conds[j])] = true
+				}
+			}
+		}
+	}
+	spread := make(map[string]int, len(values))
+	for path, v := range values {
+		spread[path] = len(v)
+	}
+	return spread
+}
+
+// exactValue identifies the value an exact condition looks for, or the
+// prefix, suffix, wildcard or CIDR block of a condition of rank 1.
+type exactValue struct {
+	kind condKind
+	key  string
+}
+
+func valueKey(c *cond) exactValue {
+	v := exactValue{kind: c.kind, key: c.str}
+	switch c.kind {
+	case condNumber:
+		v.key = strconv.FormatUint(math.Float64bits(c.num), 16)
+	case condWildcard:
+		v.key = c.wild[0].src
+	case condCIDR:
+		v.key = c.cidr.String()
+	}
+	return v
 }
 
 func fieldKey(f *field) string {
@@ -434,19 +632,79 @@ func fieldKey(f *field) string {
 	return strings.Join(keys, "\x00")
 }
 
-func compileMachine(bm *buildMachine, id uint32, exact map[exactKey][]int32) (*valueMachine, uint8) {
+// machineCompiler compiles the value machines of one snapshot, collecting
+// their keys for the shared exact table.
+type machineCompiler struct {
+	s     *snapshot
+	exact map[exactKey][]int32
+	// ref is how machines name each state: its number, or -1-p for a
+	// state that only says pattern p matches, so that the walk need not
+	// look the state up.
+	ref   []int32
+	id    uint32
+	bloom uint64
+	lens  [nAffix][]uint32
+	// affixHashes are the hashes of the machine's affix keys.
+	affixHashes []uint64
+}
+
+// add stores value next under (machine, kind, key), once.
+func (mc *machineCompiler) add(kind uint8, key string, next int32) {
+	k := exactKey{machine: mc.id, kind: kind, key: key}
+	if !slices.Contains(mc.exact[k], next) {
+		mc.exact[k] = append(mc.exact[k], next)
+	}
+	h := mc.s.exact.hash(mc.id, kind, []byte(key))
+	mc.bloom |= bloomBit(h)
+	if kind >= exactPrefix {
+		mc.affixHashes = append(mc.affixHashes, h)
+		a := kind - exactPrefix
+		if !slices.Contains(mc.lens[a], uint32(len(key))) {
+			mc.lens[a] = append(mc.lens[a], uint32(len(key)))
+		}
+	}
+}
+
+// wildcard returns the number of the machine's entry for wildcard w, adding
+// it (indexed by its literal prefix) if it is new: equal wildcards are
+// tested once for all their next states.
+func (mc *machineCompiler) wildcard(w *wildcard, index map[string]int32) int32 {
+	s := mc.s
+	if wi, ok := index[w.src]; ok {
+		return wi
+	}
+	wi := int32(len(s.wilds))
+	index[w.src] = wi
+	e := wildEntry{segs: span{off: int32(len(s.wsegs)), n: int32(len(w.segs))}}
+	for _, seg := range w.segs {
+		s.wsegs = append(s.wsegs, span{off: int32(len(s.warena)), n: int32(len(seg))})
+		s.warena = append(s.warena, seg...)
+	}
+	s.wilds = append(s.wilds, e)
+	mc.add(exactWild, w.literalPrefix(), wi)
+	return wi
+}
+
+// compile compiles the machine of path from one state into transition id.
+func (mc *machineCompiler) compile(bm *buildMachine, path int32, id uint32) transition {
+	s := mc.s
+	mc.id = id
+	mc.bloom = 0
+	mc.affixHashes = mc.affixHashes[:0]
+	for i := range mc.lens {
+		mc.lens[i] = mc.lens[i][:0]
+	}
 	vm := &valueMachine{}
 	var flags uint8
 	wildIndex := map[string]int32{}
-	addExact := func(kind uint8, key string, next int32) {
-		k := exactKey{machine: id, kind: kind, key: key}
-		if !slices.Contains(exact[k], next) {
-			exact[k] = append(exact[k], next)
-		}
-	}
+	firstWild := int32(len(s.wilds))
+	var wildNext [][]int32 // per entry of this machine
+	var between []rangeRef
+	var others []condRef
 	for set, conds := range bm.conds {
-		next := bm.next[set]
+		next := mc.ref[bm.next[set]]
 		if bm.abs[set] {
+			flags |= hasAbsent
 			vm.absent = append(vm.absent, next)
 		}
 		for i := range conds {
@@ -454,15 +712,15 @@ func compileMachine(bm *buildMachine, id uint32, exact map[exactKey][]int32) (*v
 			switch c.kind {
 			case condString:
 				flags |= hasStr
-				addExact(exactStr, c.str, next)
+				mc.add(exactStr, c.str, next)
 			case condNumber:
 				flags |= hasNum
 				var b [8]byte
 				binary.LittleEndian.PutUint64(b[:], math.Float64bits(c.num))
-				addExact(exactNum, string(b[:]), next)
+				mc.add(exactNum, string(b[:]), next)
 			case condEqualsFold:
 				flags |= hasFold
-				addExact(exactFold, c.str, next)
+				mc.add(exactFold, c.str, next)
 			case condTrue:
 				flags |= hasOwn
 				vm.trueSets = append(vm.trueSets, next)
@@ -473,31 +731,27 @@ func compileMachine(bm *buildMachine, id uint32, exact map[exactKey][]int32) (*v
 				flags |= hasOwn
 				vm.nullSets = append(vm.nullSets, next)
 			case condPrefix:
-				flags |= hasOwn
+				flags |= hasAffix
 				if c.fold {
-					vm.prefixF.add(c.str, next)
+					mc.add(exactPrefixFold, c.str, next)
 				} else {
-					vm.prefix.add(c.str, next)
+					mc.add(exactPrefix, c.str, next)
 				}
 			case condSuffix:
-				flags |= hasOwn
+				flags |= hasAffix
 				if c.fold {
-					vm.suffixF.add(c.str, next)
+					mc.add(exactSuffixFold, c.str, next)
 				} else {
-					vm.suffix.add(c.str, next)
+					mc.add(exactSuffix, c.str, next)
 				}
 			case condWildcard:
-				flags |= hasOwn
-				// Equal wildcards are tested once for all their next states.
-				wi, ok := wildIndex[c.wild[0].src]
-				if !ok {
-					wi = int32(len(vm.wild))
-					wildIndex[c.wild[0].src] = wi
-					vm.wildPre.add(c.wild[0].literalPrefix(), wi)
-					vm.wild = append(vm.wild, wildRef{w: &c.wild[0]})
+				flags |= hasAffix
+				wi := mc.wildcard(&c.wild[0], wildIndex) - firstWild
+				if int(wi) == len(wildNext) {
+					wildNext = append(wildNext, nil)
 				}
-				if !slices.Contains(vm.wild[wi].next, next) {
-					vm.wild[wi].next = append(vm.wild[wi].next, next)
+				if !slices.Contains(wildNext[wi], next) {
+					wildNext[wi] = append(wildNext[wi], next)
 				}
 			case condCIDR:
 				flags |= hasOwn
@@ -517,27 +771,57 @@ func compileMachine(bm *buildMachine, id uint32, exact map[exactKey][]int32) (*v
 				case math.IsInf(c.rng.lo, -1):
 					vm.upper = append(vm.upper, rr)
 				default:
-					vm.between = append(vm.between, rr)
+					between = append(between, rr)
 				}
 			default:
 				flags |= hasOwn
-				vm.other = append(vm.other, condRef{c: c, next: next})
+				others = append(others, condRef{c: *c, next: next})
 			}
+		}
+	}
+	vm.other = span{off: int32(len(s.others)), n: int32(len(others))}
+	s.others = append(s.others, others...)
+	for i, next := range wildNext {
+		s.wilds[firstWild+int32(i)].next = span{off: int32(len(s.wnext)), n: int32(len(next))}
+		s.wnext = append(s.wnext, next...)
+	}
+	for a, lens := range mc.lens {
+		slices.Sort(lens)
+		vm.affix[a] = span{off: int32(len(s.lens)), n: int32(len(lens))}
+		s.lens = append(s.lens, lens...)
+	}
+	if len(mc.affixHashes) > affixBloomMin {
+		// About 16 bits per key: one in 16 probes of an absent key passes.
+		words := 1
+		for words*64 < 16*len(mc.affixHashes) {
+			words *= 2
+		}
+		vm.affixBloom = span{off: int32(len(s.blooms)), n: int32(words)}
+		s.blooms = append(s.blooms, make([]uint64, words)...)
+		f := s.blooms[vm.affixBloom.off:]
+		for _, h := range mc.affixHashes {
+			b := affixBloomBit(h, words)
+			f[b>>6] |= 1 << (b & 63)
 		}
 	}
 	slices.SortFunc(vm.lower, func(a, b rangeRef) int { return cmp.Compare(a.r.lo, b.r.lo) })
 	slices.SortFunc(vm.upper, func(a, b rangeRef) int { return cmp.Compare(b.r.hi, a.r.hi) })
-	slices.SortFunc(vm.between, func(a, b rangeRef) int { return cmp.Compare(a.r.lo, b.r.lo) })
-	return vm, flags
+	if len(between) > 0 {
+		vm.between = newRangeIndex(between)
+	}
+	t := transition{bloom: mc.bloom, path: path, flags: flags}
+	if flags&(hasAffix|hasOwn|hasAbsent) != 0 {
+		t.m = vm
+	}
+	return t
 }
 
 // scratch is per-Match working memory, reused through a sync.Pool.
 type scratch struct {
 	fl      flattener
-	visited []uint32 // per state: stamp of the last event that visited it
-	seen    []uint32 // per pattern: stamp of the last event it matched
-	stamp   uint32
-	sets    []int32 // stack of matched condition sets
+	visited stampSet // states visited with no array element fixed
+	seen    stampSet // patterns matched
+	sets    []int32  // stack of matched condition sets
 	hits    []int32
 	// array-consistency state: per array of the event, the element fixed
 	// by the chosen leaves and how many chosen leaves fix it
@@ -554,20 +838,8 @@ func (s *snapshot) match(sc *scratch, event []byte) ([]string, error) {
 	if err := sc.fl.run(); err != nil {
 		return nil, err
 	}
-	if len(sc.visited) < len(s.states) {
-		sc.visited = make([]uint32, len(s.states))
-		sc.stamp = 0
-	}
-	if len(sc.seen) < len(s.ids) {
-		sc.seen = make([]uint32, len(s.ids))
-		sc.stamp = 0
-	}
-	sc.stamp++
-	if sc.stamp == 0 { // wrapped: clear the stamps
-		clear(sc.visited)
-		clear(sc.seen)
-		sc.stamp = 1
-	}
+	sc.visited.reset()
+	sc.seen.reset()
 	sc.hits = sc.hits[:0]
 	if n := int(sc.fl.arrays); n > 0 {
 		if len(sc.refs) < n {
@@ -614,28 +886,40 @@ func (s *snapshot) match(sc *scratch, event []byte) ([]string, error) {
 // chosen so far matter only through the array elements they fix, so a state
 // already visited with the same fixed elements is not explored again.
 func (s *snapshot) walk(sc *scratch, st int32) {
+	if st < 0 { // a state that only says that pattern -1-st matches
+		if sc.seen.insert(-1 - st) {
+			sc.hits = append(sc.hits, -1-st)
+		}
+		return
+	}
 	fl := &sc.fl
 	if len(sc.fixedStack) == 0 {
-		if sc.visited[st] == sc.stamp {
+		if !sc.visited.insert(st) {
 			return
 		}
-		sc.visited[st] = sc.stamp
 	} else if !sc.memo.insert(st, sc.constraints()) {
 		return
 	}
-	ns := s.states[st]
-	for _, pi := range s.terminal[ns.termStart:ns.termEnd] {
-		if sc.seen[pi] != sc.stamp {
-			sc.seen[pi] = sc.stamp
-			sc.hits = append(sc.hits, pi)
+	n, termStart, termEnd := s.trans[st].header()
+	if termEnd < 0 {
+		if sc.seen.insert(termStart) {
+			sc.hits = append(sc.hits, termStart)
+		}
+	} else {
+		for _, pi := range s.terminal[termStart:termEnd] {
+			if sc.seen.insert(pi) {
+				sc.hits = append(sc.hits, pi)
+			}
 		}
 	}
-	for ti := ns.transStart; ti < ns.transEnd; ti++ {
+	for ti := st + 1; ti <= st+n; ti++ {
 		t := &s.trans[ti]
 		head := fl.head[t.path]
 		if head < 0 {
-			for _, nx := range t.m.absent {
-				s.walk(sc, nx)
+			if t.flags&hasAbsent != 0 {
+				for _, nx := range t.m.absent {
+					s.walk(sc, nx)
+				}
 			}
 			continue
 		}
@@ -645,7 +929,7 @@ func (s *snapshot) walk(sc *scratch, st int32) {
 				continue
 			}
 			base := len(sc.sets)
-			sc.sets = s.matchLeaf(t, fl, li, sc.sets)
+			sc.sets = s.matchLeaf(ti, fl, li, sc.sets)
 			if len(sc.sets) == base {
 				continue
 			}
@@ -704,18 +988,75 @@ func (sc *scratch) unfix(trail []arrayPos) {
 func (sc *scratch) constraints() []arrayPos {
 	c := sc.cons[:0]
 	for _, a := range sc.fixedStack {
-		c = append(c, arrayPos{array: a, index: sc.fixed[a]})
+		// Insertion sort: there are seldom more than a few.
+		p := arrayPos{array: a, index: sc.fixed[a]}
+		i := len(c)
+		c = append(c, p)
+		for ; i > 0 && c[i-1].array > a; i-- {
+			c[i] = c[i-1]
+		}
+		c[i] = p
 	}
-	slices.SortFunc(c, func(x, y arrayPos) int { return int(x.array) - int(y.array) })
 	sc.cons = c
 	return c
 }
 
-// memoSet is a set of (state, fixed array elements) keys, cleared per event.
+// stampSet is a set of non-negative int32, emptied in constant time by
+// reset. It is sized by what one event adds to it, not by the automaton, so
+// it stays in the CPU cache however many patterns the Matcher holds.
+type stampSet struct {
+	slots []uint64 // epoch<<32 | value; a slot of an older epoch is empty
+	epoch uint32
+	n     int
+}
+
+func (m *stampSet) reset() {
+	m.epoch++
+	m.n = 0
+	if m.epoch == 0 { // wrapped: old entries would look current
+		clear(m.slots)
+		m.epoch = 1
+	}
+}
+
+// insert adds x and reports whether it was absent.
+func (m *stampSet) insert(x int32) bool {
+	if 2*(m.n+1) > len(m.slots) {
+		m.grow()
+	}
+	want := uint64(m.epoch)<<32 | uint64(uint32(x))
+	mask := uint64(len(m.slots) - 1)
+	for i := (uint64(uint32(x)) * 0x9e3779b97f4a7c15 >> 32) & mask; ; i = (i + 1) & mask {
+		v := m.slots[i]
+		if v == want {
+			return false
+		}
+		if uint32(v>>32) != m.epoch {
+			m.slots[i] = want
+			m.n++
+			return true
+		}
+	}
+}
+
+func (m *stampSet) grow() {
+	old := m.slots
+	m.slots = make([]uint64, max(64, 2*len(old)))
+	m.n = 0
+	for _, v := range old {
+		if uint32(v>>32) == m.epoch {
+			m.insert(int32(uint32(v)))
+		}
+	}
+}
+
+// memoSet is a set of (state, fixed array elements) keys, emptied per event
+// in constant time.
 type memoSet struct {
 	slots []memoSlot
 	arena []arrayPos
 	used  int
+	epoch uint32
 }
 
 type memoSlot struct {
@@ -723,12 +1064,14 @@ type memoSlot struct {
 	state int32
 	start int32
 	n     int32
-	full  bool
+	epoch uint32 // the slot is full when it is the set's epoch
 }
 
 func (m *memoSet) reset() {
-	if m.used > 0 {
+	m.epoch++
+	if m.epoch == 0 { // wrapped: old slots would look full
 		clear(m.slots)
+		m.epoch = 1
 	}
 	m.used = 0
 	m.arena = m.arena[:0]
@@ -753,8 +1096,8 @@ func (m *memoSet) insert(st int32, cons []arrayPos) bool {
 	mask := uint64(len(m.slots) - 1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		sl := &m.slots[i]
-		if !sl.full {
-			*sl = memoSlot{hash: h, state: st, start: int32(len(m.arena)), n: int32(len(cons)), full: true}
+		if sl.epoch != m.epoch {
+			*sl = memoSlot{hash: h, state: st, start: int32(len(m.arena)), n: int32(len(cons)), epoch: m.epoch}
 			m.arena = append(m.arena, cons...)
 			m.used++
 			return true
@@ -771,11 +1114,11 @@ func (m *memoSet) grow() {
 	m.slots = make([]memoSlot, n)
 	mask := uint64(n - 1)
 	for _, sl := range old {
-		if !sl.full {
+		if sl.epoch != m.epoch {
 			continue
 		}
 		i := sl.hash & mask
-		for m.slots[i].full {
+		for m.slots[i].epoch == m.epoch {
 			i = (i + 1) & mask
 		}
 		m.slots[i] = sl
@@ -783,54 +1126,123 @@ func (m *memoSet) grow() {
 }
 
 // matchLeaf appends the next states leaf li leads to through transition t.
-func (s *snapshot) matchLeaf(t *transition, fl *flattener, li int32, out []int32) []int32 {
+func (s *snapshot) matchLeaf(ti int32, fl *flattener, li int32, out []int32) []int32 {
+	t := &s.trans[ti]
+	id := uint32(ti)
 	v := fl.leaves[li].val
 	switch v.kind {
 	case kindString:
 		if t.flags&hasStr != 0 {
-			out = s.exact.lookup(t.id, exactStr, v.b, out)
+			out = s.exact.lookup(id, t.bloom, exactStr, v.b, out)
 		}
 		if t.flags&hasFold != 0 {
-			out = s.exact.lookup(t.id, exactFold, fl.lowerOf(li), out)
+			out = s.exact.lookup(id, t.bloom, exactFold, fl.lowerOf(li), out)
+		}
+		if t.flags&hasAffix != 0 {
+			out = s.matchAffixes(t, id, fl, li, out)
 		}
 	case kindNumber:
 		if t.flags&hasNum != 0 && v.numOK {
 			var b [8]byte
 			binary.LittleEndian.PutUint64(b[:], math.Float64bits(v.num))
-			out = s.exact.lookup(t.id, exactNum, b[:], out)
+			out = s.exact.lookup(id, t.bloom, exactNum, b[:], out)
 		}
 	}
 	if t.flags&hasOwn == 0 {
 		return out
 	}
-	return t.m.matchLeaf(fl, li, out)
+	return s.matchOwn(t.m, fl, li, out)
 }
 
-// matchLeaf appends the next states leaf li leads to through the conditions
+// matchAffixes appends the next states string leaf li leads to through the
+// prefixes, suffixes and wildcards of transition t.
+func (s *snapshot) matchAffixes(t *transition, id uint32, fl *flattener, li int32, out []int32) []int32 {
+	vm := t.m
+	b := fl.leaves[li].val.b
+	out = s.affixes(t, id, exactPrefix, b, out)
+	out = s.affixes(t, id, exactSuffix, b, out)
+	if vm.affix[exactPrefixFold-exactPrefix].n > 0 || vm.affix[exactSuffixFold-exactPrefix].n > 0 {
+		low := fl.lowerOf(li)
+		out = s.affixes(t, id, exactPrefixFold, low, out)
+		out = s.affixes(t, id, exactSuffixFold, low, out)
+	}
+	if vm.affix[exactWild-exactPrefix].n > 0 {
+		// The wildcards whose literal prefix b starts with are candidates;
+		// each that matches is replaced by its next states.
+		base := len(out)
+		out = s.affixes(t, id, exactWild, b, out)
+		end := len(out)
+		for _, wi := range out[base:end] {
+			if e := &s.wilds[wi]; s.wildMatch(e, b) {
+				out = append(out, s.wnext[e.next.off:e.next.off+e.next.n]...)
+			}
+		}
+		out = out[:base+copy(out[base:], out[end:])]
+	}
+	return out
+}
+
+// affixes appends the values stored in transition t's machine (number id)
+// under affix kind for every prefix of b, or every suffix for the suffix
+// kinds, whose length the machine stores.
+func (s *snapshot) affixes(t *transition, id uint32, kind uint8, b []byte, out []int32) []int32 {
+	ls := t.m.affix[kind-exactPrefix]
+	fb := t.m.affixBloom
+	filter := s.blooms[fb.off : fb.off+fb.n]
+	suffix := kind == exactSuffix || kind == exactSuffixFold
+	for _, n := range s.lens[ls.off : ls.off+ls.n] {
+		if int(n) > len(b) {
+			break
+		}
+		key := b[:n]
+		if suffix {
+			key = b[len(b)-int(n):]
+		}
+		h := s.exact.hash(id, kind, key)
+		if t.bloom&bloomBit(h) == 0 {
+			continue
+		}
+		if len(filter) > 0 {
+			if bit := affixBloomBit(h, len(filter)); filter[bit>>6]&(1<<(bit&63)) == 0 {
+				continue
+			}
+		}
+		out = s.exact.find(h, id, kind, key, out)
+	}
+	return out
+}
+
+// wildMatch reports whether b matches wildcard entry e; it is
+// [wildcard.match] over the snapshot's flat copy of the segments.
+func (s *snapshot) wildMatch(e *wildEntry, b []byte) bool {
+	segs := s.wsegs[e.segs.off : e.segs.off+e.segs.n]
+	first := s.warena[segs[0].off : segs[0].off+segs[0].n]
+	if len(segs) == 1 {
+		return string(b) == string(first)
+	}
+	l := segs[len(segs)-1]
+	last := s.warena[l.off : l.off+l.n]
+	if len(b) < len(first)+len(last) || !bytes.HasPrefix(b, first) || !bytes.HasSuffix(b, last) {
+		return false
+	}
+	b = b[len(first) : len(b)-len(last)]
+	for _, sg := range segs[1 : len(segs)-1] {
+		p := s.warena[sg.off : sg.off+sg.n]
+		i := bytes.Index(b, p)
+		if i < 0 {
+			return false
+		}
+		b = b[i+len(p):]
+	}
+	return true
+}
+
+// matchOwn appends the next states leaf li leads to through the conditions
 // the machine holds itself.
-func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 {
+func (s *snapshot) matchOwn(vm *valueMachine, fl *flattener, li int32, out []int32) []int32 {
 	v := fl.leaves[li].val
 	switch v.kind {
 	case kindString:
-		out = vm.prefix.prefixes(v.b, out)
-		out = vm.suffix.suffixes(v.b, out)
-		if vm.prefixF.m != nil || vm.suffixF.m != nil {
-			low := fl.lowerOf(li)
-			out = vm.prefixF.prefixes(low, out)
-			out = vm.suffixF.suffixes(low, out)
-		}
-		if len(vm.wild) > 0 {
-			for _, n := range vm.wildPre.lens {
-				if n > len(v.b) {
-					break
-				}
-				for _, wi := range vm.wildPre.m[string(v.b[:n])] {
-					if w := &vm.wild[wi]; w.w.match(v.b) {
-						out = append(out, w.next...)
-					}
-				}
-			}
-		}
 		if vm.cidr != nil {
 			if a, ok := fl.addrOf(li); ok {
 				for _, bits := range vm.cidrBits {
@@ -869,15 +1281,7 @@ func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 
 				out = append(out, r.next)
 			}
 		}
-		for i := range vm.between {
-			r := &vm.between[i]
-			if r.r.lo > x {
-				break
-			}
-			if r.r.contains(x) {
-				out = append(out, r.next)
-			}
-		}
+		out = vm.between.stab(0, len(vm.between.refs), x, out)
 	case kindTrue:
 		out = append(out, vm.trueSets...)
 	case kindFalse:
@@ -885,8 +1289,9 @@ func (vm *valueMachine) matchLeaf(fl *flattener, li int32, out []int32) []int32 
 	case kindNull:
 		out = append(out, vm.nullSets...)
 	}
-	for i := range vm.other {
-		r := &vm.other[i]
+	others := s.others[vm.other.off : vm.other.off+vm.other.n]
+	for i := range others {
+		r := &others[i]
 		if r.c.matches(v) {
 			out = append(out, r.next)
 		}
