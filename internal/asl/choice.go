@@ -203,7 +203,7 @@ func (x *run) evalRule(fr *frame, r *ChoiceRule, input any) (bool, error) {
 		ok, err := x.evalRule(fr, r.Not, input)
 		return !ok, err
 	}
-	val, present, err := x.pathValue(fr, r.Variable, input)
+	val, present, err := x.refValue(fr, &r.variable, input, nil)
 	if err != nil {
 		return false, err
 	}
@@ -211,7 +211,7 @@ func (x *run) evalRule(fr *frame, r *ChoiceRule, input any) (bool, error) {
 	operand := r.Operand
 	if strings.HasSuffix(op, "Path") {
 		op = strings.TrimSuffix(op, "Path")
-		v, ok, err := x.pathValue(fr, operand.(string), input)
+		v, ok, err := x.refValue(fr, &r.operand, input, nil)
 		if err != nil {
 			return false, err
 		}

@@ -111,6 +111,14 @@ type State struct {
 	Type          string
 	entered       string // history event types, e.g. "PassStateEntered"
 	exited        string
+	setResult     *setResult      // how a Pass state that only sets a member of its input runs fast
+	params        *objectTemplate // the compiled Parameters (JSONPath)
+	nextSt        *State          // the state named Next
+	enteredDesc   *eventDesc      // what the records of the state's events share
+	exitedDesc    *eventDesc
+	patchedDesc   *eventDesc            // for the PassStateExited records that are patches (lazy.go)
+	passDesc      *eventDesc            // for the records of both events of the state that are patches (lazy.go)
+	iterDescs     map[string]*eventDesc // by type, for a Map state's MapIteration* events
 	QueryLanguage string
 	Next          string
 	End           bool
@@ -192,6 +200,8 @@ type ChoiceRule struct {
 	Assign    map[string]any
 	Output    any
 	HasOutput bool
+
+	variable, operand pathRef // compiled Variable and ...Path operand (JSONPath)
 }
 
 // ParseOption configures Parse.
@@ -274,6 +284,10 @@ func ParseValue(def map[string]any, opts ...ParseOption) (*Machine, error) {
 		}
 	}
 	index(p.m.root)
+	for _, g := range p.m.graphs {
+		p.m.resolve(g)
+	}
+	p.m.resolveIntrinsics()
 	p.m.fp = p.m.computeFingerprint()
 	return p.m, nil
 }
@@ -618,6 +632,8 @@ func (p *parser) state(name string, obj map[string]any, where, parentQL string) 
 		s.Retry = p.retry(obj)
 		s.Catch = p.catch(obj, jsonata)
 	}
+	s.setResult = passSetResult(s, p.m.paths)
+	s.describeEvents()
 	p.curState, p.curPath = name, where
 	return s
 }

@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
-	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,37 +24,55 @@ type Sleeper interface {
 }
 
 // ManualClock is a Clock that moves only when told to, for tests and for
-// runs that should not wait in real time (bwc asl run).
+// runs that should not wait in real time (bwc asl run). It is safe for
+// concurrent use; reading it takes no lock.
 type ManualClock struct {
-	mu  sync.Mutex
-	now time.Time
+	now atomic.Pointer[time.Time] // never modified once stored
 }
 
 // NewManualClock returns a ManualClock set to start.
-func NewManualClock(start time.Time) *ManualClock { return &ManualClock{now: start} }
+func NewManualClock(start time.Time) *ManualClock {
+	c := &ManualClock{}
+	c.now.Store(&start)
+	return c
+}
 
 // Now returns the clock's time.
 func (c *ManualClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
+	if p := c.now.Load(); p != nil {
+		return *p
+	}
+	return time.Time{}
 }
 
 // Advance moves the clock forward by d.
 func (c *ManualClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+	c.move(func(now time.Time) time.Time { return now.Add(d) })
 }
 
 // SleepUntil sets the clock to t if t is later; it never blocks.
 func (c *ManualClock) SleepUntil(_ context.Context, t time.Time) error {
-	c.mu.Lock()
-	if t.After(c.now) {
-		c.now = t
-	}
-	c.mu.Unlock()
+	c.move(func(now time.Time) time.Time {
+		if t.After(now) {
+			return t
+		}
+		return now
+	})
 	return nil
+}
+
+func (c *ManualClock) move(to func(time.Time) time.Time) {
+	for {
+		old := c.now.Load()
+		var now time.Time
+		if old != nil {
+			now = *old
+		}
+		next := to(now)
+		if c.now.CompareAndSwap(old, &next) {
+			return
+		}
+	}
 }
 
 type systemClock struct{}
@@ -233,21 +251,25 @@ type Execution struct {
 }
 
 type execState struct {
-	ARN        string    `json:"arn"`
-	Name       string    `json:"name"`
-	MachineARN string    `json:"machineArn"`
-	RoleARN    string    `json:"roleArn"`
-	Status     string    `json:"status"`
-	Input      any       `json:"input"`
-	Output     any       `json:"output,omitempty"`
-	Error      string    `json:"error,omitempty"`
-	Cause      string    `json:"cause,omitempty"`
-	Start      time.Time `json:"start"`
-	Stop       time.Time `json:"stop,omitzero"`
-	Root       *frame    `json:"root"`
-	History    []Event   `json:"history"` // filled only while serializing
-	blocks     [][]Event // the history, in blocks that are never copied
-	events     int       // number of events in blocks
+	ARN        string            `json:"arn"`
+	Name       string            `json:"name"`
+	MachineARN string            `json:"machineArn"`
+	RoleARN    string            `json:"roleArn"`
+	Status     string            `json:"status"`
+	Input      any               `json:"input"`
+	Output     any               `json:"output,omitempty"`
+	Error      string            `json:"error,omitempty"`
+	Cause      string            `json:"cause,omitempty"`
+	Start      time.Time         `json:"start"`
+	Stop       time.Time         `json:"stop,omitzero"`
+	Root       *frame            `json:"root"`
+	History    []Event           `json:"history"` // filled only while serializing
+	blocks     [][]record        // the history, in blocks that are never copied
+	events     int               // number of events in blocks
+	wide       map[int]time.Time // timestamps of events far from Start, by id (see record.at)
+	originSec  int64             // Start in Unix seconds and nanoseconds, once originSet
+	originNsec int64
+	originSet  bool
 	Deadline   time.Time `json:"deadline,omitzero"`
 	Def        string    `json:"definitionHash"`
 }
@@ -277,9 +299,10 @@ func (in *Interpreter) Start(ctx context.Context, m *Machine, input any, o Start
 		o.StateMachineName = "StateMachine"
 	}
 	now := in.clock.Now().UTC()
-	machineARN := fmt.Sprintf("arn:aws:states:%s:%s:stateMachine:%s", in.region, in.account, o.StateMachineName)
+	prefix := "arn:aws:states:" + in.region + ":" + in.account
+	machineARN := prefix + ":stateMachine:" + o.StateMachineName
 	st := &execState{
-		ARN:        fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:%s", in.region, in.account, o.StateMachineName, o.Name),
+		ARN:        prefix + ":execution:" + o.StateMachineName + ":" + o.Name,
 		Name:       o.Name,
 		MachineARN: machineARN,
 		RoleARN:    o.RoleARN,
@@ -292,12 +315,14 @@ func (in *Interpreter) Start(ctx context.Context, m *Machine, input any, o Start
 		st.Deadline = now.Add(time.Duration(m.root.TimeoutSeconds) * time.Second)
 	}
 	x := &Execution{in: in, m: m, st: st}
-	x.emit(nil, "ExecutionStarted", "executionStartedEventDetails", map[string]any{"input": input, "roleArn": o.RoleARN})
+	x.emitLazy(nil, "ExecutionStarted", "executionStartedEventDetails", &startedDetails{input: input, roleARN: o.RoleARN})
 	st.Root = &frame{Graph: "", State: m.root.StartAt, Phase: phaseEnter, Input: input}
-	if size := jsonSize(input, maxPayloadBytes+1); size > maxPayloadBytes {
+	size := jsonSize(input, maxPayloadBytes+1)
+	if size > maxPayloadBytes {
 		x.finish(nil, &Failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task input payload of size %d bytes exceeds the maximum of 262144 bytes", size)})
 		return x, nil
 	}
+	st.Root.inSize = size
 	if in.hook != nil {
 		in.hook(x)
 	}
@@ -314,15 +339,6 @@ func (x *Execution) Machine() *Machine { return x.m }
 func (x *Execution) Describe() Description {
 	return Description{ExecutionARN: x.st.ARN, StateMachineARN: x.st.MachineARN, Name: x.st.Name, Status: x.st.Status,
 		StartDate: x.st.Start, StopDate: x.st.Stop, Input: x.st.Input, Output: x.st.Output, Error: x.st.Error, Cause: x.st.Cause}
-}
-
-// History returns the history events so far (do not modify them).
-func (x *Execution) History() []Event {
-	out := make([]Event, 0, x.st.events)
-	for _, b := range x.st.blocks {
-		out = append(out, b...)
-	}
-	return out
 }
 
 // Done reports whether the execution has ended.
@@ -463,151 +479,10 @@ func (x *Execution) finish(output any, f *Failure) {
 	}
 	x.st.Status = StatusSucceeded
 	x.st.Output = output
-	x.emit(nil, "ExecutionSucceeded", "executionSucceededEventDetails", map[string]any{"output": output})
+	x.emitLazy(nil, "ExecutionSucceeded", "executionSucceededEventDetails", &succeededDetails{output: output})
 }
 
 func (x *Execution) now() time.Time { return x.in.clock.Now().UTC() }
-
-// Event is one history event, as GetExecutionHistory returns it: the type
-// (e.g. "TaskStateEntered") and its details under the field Step Functions
-// uses (e.g. "stateEnteredEventDetails"). Inputs and outputs are decoded
-// JSON values.
-type Event struct {
-	ID              int
-	PreviousEventID int
-	Timestamp       time.Time
-	Type            string
-	// DetailsField is the name of the details field, "" when there are none.
-	DetailsField string
-	details      map[string]any
-	state        stateDetails // the details of *StateEntered / *StateExited, kept typed (hot path)
-	iter         *iterDetails // the details of MapIteration* events
-}
-
-type iterDetails struct {
-	index int
-	name  string
-}
-
-type stateDetails struct {
-	name     string
-	data     any // input (entered) or output (exited)
-	assigned map[string]any
-	kind     uint8 // 0: not a state event, 1: entered, 2: exited
-}
-
-// Details returns the event's details (a new map; nil when it has none).
-func (e Event) Details() map[string]any {
-	if e.iter != nil {
-		return map[string]any{"index": float64(e.iter.index), "name": e.iter.name}
-	}
-	if e.state.kind == 0 {
-		return e.details
-	}
-	d := map[string]any{"name": e.state.name}
-	if e.state.kind == 2 {
-		d["output"] = e.state.data
-		if len(e.state.assigned) > 0 {
-			av := make(map[string]any, len(e.state.assigned))
-			for k, v := range e.state.assigned {
-				av[k] = compactJSON(v)
-			}
-			d["assignedVariables"] = av
-		}
-	} else {
-		d["input"] = e.state.data
-	}
-	return d
-}
-
-// MarshalJSON writes the event in GetExecutionHistory's shape.
-func (e Event) MarshalJSON() ([]byte, error) {
-	m := map[string]any{"id": e.ID, "previousEventId": e.PreviousEventID, "timestamp": e.Timestamp, "type": e.Type}
-	if e.DetailsField != "" {
-		m[e.DetailsField] = e.Details()
-	}
-	return json.Marshal(m)
-}
-
-// UnmarshalJSON reads what MarshalJSON writes.
-func (e *Event) UnmarshalJSON(b []byte) error {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil {
-		return fmt.Errorf("decoding a history event: %w", err)
-	}
-	for k, v := range m {
-		var err error
-		switch k {
-		case "id":
-			err = json.Unmarshal(v, &e.ID)
-		case "previousEventId":
-			err = json.Unmarshal(v, &e.PreviousEventID)
-		case "timestamp":
-			err = json.Unmarshal(v, &e.Timestamp)
-		case "type":
-			err = json.Unmarshal(v, &e.Type)
-		default:
-			if strings.HasSuffix(k, "EventDetails") {
-				e.DetailsField = k
-				err = json.Unmarshal(v, &e.details)
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("decoding history event field %s: %w", k, err)
-		}
-	}
-	return nil
-}
-
-func (x *Execution) newEvent(f *frame, typ string) *Event {
-	id := x.st.events + 1
-	prev := 0
-	if f != nil {
-		prev = f.LastEvent
-		f.LastEvent = id
-	} else if x.st.events > 0 {
-		prev = x.st.events
-	}
-	n := len(x.st.blocks)
-	if n == 0 || len(x.st.blocks[n-1]) == cap(x.st.blocks[n-1]) {
-		x.st.blocks = append(x.st.blocks, make([]Event, 0, 128))
-		n++
-	}
-	b := &x.st.blocks[n-1]
-	*b = append(*b, Event{ID: id, PreviousEventID: prev, Timestamp: x.now(), Type: typ})
-	x.st.events++
-	return &(*b)[len(*b)-1]
-}
-
-func (x *Execution) emit(f *frame, typ, field string, details map[string]any) int {
-	ev := x.newEvent(f, typ)
-	if field != "" {
-		ev.DetailsField, ev.details = field, details
-	}
-	return ev.ID
-}
-
-// emitIteration records a MapIteration* event.
-func (x *Execution) emitIteration(f *frame, typ string, index int, name string) {
-	ev := x.newEvent(f, typ)
-	ev.DetailsField = strings.ToLower(typ[:1]) + typ[1:] + "EventDetails"
-	ev.iter = &iterDetails{index: index, name: name}
-}
-
-// emitState records a *StateEntered (data is the input) or *StateExited
-// (data is the output) event.
-func (x *Execution) emitState(f *frame, typ, name string, data any, assigned map[string]any, exited bool) int {
-	ev := x.newEvent(f, typ)
-	ev.DetailsField = "stateEnteredEventDetails"
-	if exited {
-		ev.DetailsField = "stateExitedEventDetails"
-	}
-	ev.state = stateDetails{name: name, data: data, assigned: assigned, kind: 1}
-	if exited {
-		ev.state.kind = 2
-	}
-	return ev.ID
-}
 
 // Snapshot serializes the execution's whole state (JSON). Interpreter.Resume
 // restores it, with the same machine, in this or another process.
@@ -632,7 +507,11 @@ func (in *Interpreter) Resume(m *Machine, snapshot []byte) (*Execution, error) {
 		return nil, fmt.Errorf("resuming execution %s: %w: it was taken from another state machine", st.Name, ErrInvalidSnapshot)
 	}
 	st.Root.link(nil)
-	st.blocks, st.events = [][]Event{st.History}, len(st.History)
+	recs, err := recordsOf(&st, st.History)
+	if err != nil {
+		return nil, fmt.Errorf("resuming execution %s: %w: %w", st.Name, ErrInvalidSnapshot, err)
+	}
+	st.blocks, st.events = [][]record{recs}, len(recs)
 	st.History = nil
 	return &Execution{in: in, m: m, st: &st}, nil
 }

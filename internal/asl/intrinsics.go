@@ -28,6 +28,7 @@ type intrinsicArg struct {
 	IsLit   bool
 	Path    string
 	Call    *intrinsicCall
+	ref     pathRef // Path compiled
 }
 
 var intrinsicArity = map[string][2]int{ // min, max (-1: any)
@@ -243,7 +244,7 @@ func (x *run) callIntrinsic(fr *frame, c *intrinsicCall, input any) (any, error)
 			}
 			args[i] = v
 		case a.Path != "":
-			v, ok, err := x.pathValue(fr, a.Path, input)
+			v, ok, err := x.argValue(fr, &a, input)
 			if err != nil {
 				return nil, err
 			}
@@ -549,4 +550,12 @@ func formatNumber(f float64) string {
 		return strconv.FormatFloat(f, 'f', -1, 64)
 	}
 	return strconv.FormatFloat(f, 'g', -1, 64)
+}
+
+// argValue evaluates a path argument.
+func (x *run) argValue(fr *frame, a *intrinsicArg, input any) (any, bool, error) {
+	if a.ref.jp != nil || a.ref.call != nil {
+		return x.refValue(fr, &a.ref, input, nil)
+	}
+	return x.pathValue(fr, a.Path, input)
 }

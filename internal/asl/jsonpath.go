@@ -3,6 +3,7 @@ package asl
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 )
@@ -604,39 +605,52 @@ func isReferencePath(s string) bool {
 
 // setPath returns a copy of root with value placed at the reference path
 // (creating objects on the way), or an error when the path runs through a
-// value that is not an object.
-func setPath(root any, p *jsonPath, value any) (any, error) {
+// value that is not an object. It also returns by how much the JSON size
+// (jsonSize) of the result differs from root's, counting only the values
+// it replaces and inserts (sizes of values beyond limit are cut short, so
+// that a result whose size exceeds limit still shows as such).
+func setPath(root any, p *jsonPath, value any, limit int) (any, int, error) {
 	if len(p.steps) == 0 {
-		return value, nil
+		return value, jsonSize(value, limit) - jsonSize(root, limit), nil
 	}
-	return setSteps(root, p.steps, value, p.src)
+	return setSteps(root, p.steps, value, p.src, limit)
 }
 
-func setSteps(cur any, steps []pathStep, value any, src string) (any, error) {
+func setSteps(cur any, steps []pathStep, value any, src string, limit int) (any, int, error) {
 	if len(steps) == 0 {
-		return value, nil
+		return value, jsonSize(value, limit) - jsonSize(cur, limit), nil
 	}
 	s := steps[0]
 	switch s.kind {
 	case 'n':
 		var m map[string]any
+		delta := 0
 		switch x := cur.(type) {
 		case map[string]any:
-			m = make(map[string]any, len(x)+1)
-			for k, v := range x {
-				m[k] = v
+			// values are never mutated once built: a shallow copy along
+			// the path shares everything else with the input
+			m = maps.Clone(x)
+			if m == nil {
+				m = map[string]any{}
 			}
 		case nil:
 			m = map[string]any{}
+			delta = 2 - 4 // {} instead of null
 		default:
-			return nil, fmt.Errorf("cannot set field %q of a %s", s.name, jsonTypeName(cur))
+			return nil, 0, fmt.Errorf("cannot set field %q of a %s", s.name, jsonTypeName(cur))
 		}
-		child, err := setSteps(m[s.name], steps[1:], value, src)
+		old, had := m[s.name]
+		child, d, err := setSteps(old, steps[1:], value, src, limit)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
+		}
+		if !had {
+			// a new member: a separator, the quoted name, a colon and
+			// the child, whose size d counts from null
+			delta += 1 + 3 + len(s.name) + 4
 		}
 		m[s.name] = child
-		return m, nil
+		return m, delta + d, nil
 	case 'i':
 		a, ok := cur.([]any)
 		i := s.index
@@ -644,15 +658,15 @@ func setSteps(cur any, steps []pathStep, value any, src string) (any, error) {
 			i += len(a)
 		}
 		if !ok || i < 0 || i >= len(a) {
-			return nil, fmt.Errorf("index %d out of range", s.index)
+			return nil, 0, fmt.Errorf("index %d out of range", s.index)
 		}
 		out := append([]any(nil), a...)
-		child, err := setSteps(out[i], steps[1:], value, src)
+		child, d, err := setSteps(out[i], steps[1:], value, src, limit)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		out[i] = child
-		return out, nil
+		return out, d, nil
 	}
-	return nil, fmt.Errorf("path %s is not a reference path", src)
+	return nil, 0, fmt.Errorf("path %s is not a reference path", src)
 }

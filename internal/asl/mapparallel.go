@@ -14,7 +14,7 @@ func (r *run) startParallel(f *frame, st *State) {
 			eff, err = r.jsonataField(f, st, "Arguments", st.Arguments, r.statesVar(f, st, input))
 		}
 	} else if eff, err = r.inputPath(f, st, input); err == nil && st.HasParameters {
-		eff, err = r.template(f, st.Parameters, eff, nil)
+		eff, err = r.parameters(f, st, eff)
 	}
 	if err != nil {
 		r.handle(f, st, asFailure(err))
@@ -240,7 +240,7 @@ func (r *run) advanceChildren(f *frame) bool {
 			for f.Started < len(f.Items) && (f.MaxConc <= 0 || f.Started-f.Joined < f.MaxConc) {
 				i := f.Started
 				f.Started++
-				r.x.emitIteration(f, "MapIterationStarted", i, st.Name)
+				r.x.emitIteration(f, st, "MapIterationStarted", i)
 				f.Children[i] = &frame{Graph: st.Processor.ID, State: st.Processor.StartAt, Phase: phaseEnter, Input: f.Items[i], Index: i, LastEvent: f.LastEvent, parent: f}
 				step = true
 				if f.MaxConc <= 0 || f.Started-f.Joined >= f.MaxConc {
@@ -260,7 +260,7 @@ func (r *run) advanceChildren(f *frame) bool {
 			case phaseDone:
 				f.Results[i] = c.Output
 				if isMap {
-					r.x.emitIteration(f, "MapIterationSucceeded", i, st.Name)
+					r.x.emitIteration(f, st, "MapIterationSucceeded", i)
 				}
 				r.join(f, i)
 				step = true
@@ -270,7 +270,7 @@ func (r *run) advanceChildren(f *frame) bool {
 			case phaseFailed:
 				e := c.Err
 				if isMap {
-					r.x.emitIteration(f, "MapIterationFailed", i, st.Name)
+					r.x.emitIteration(f, st, "MapIterationFailed", i)
 					f.Failures++
 					f.Results[i] = map[string]any{"Error": e.Name, "Cause": e.Cause}
 					r.join(f, i)
@@ -341,7 +341,7 @@ func (r *run) abortChildren(f *frame, st *State) {
 		}
 		r.x.abortFrame(c)
 		if st.Type == "Map" {
-			r.x.emitIteration(f, "MapIterationAborted", i, st.Name)
+			r.x.emitIteration(f, st, "MapIterationAborted", i)
 		}
 	}
 }

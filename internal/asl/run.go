@@ -63,6 +63,9 @@ type frame struct {
 
 	parent *frame
 	joined *frame // shared placeholder for the children a Map or Parallel state has taken
+	inSize int    // jsonSize of Input when known, else 0 (not serialized: recomputed after Resume)
+	st     *State // the state named State, once looked up
+	g      *graph // the graph named Graph, once looked up
 }
 
 func (f *frame) link(parent *frame) {
@@ -154,7 +157,25 @@ func (r *run) advance(f *frame) bool {
 	}
 }
 
-func (r *run) state(f *frame) *State { return r.graph(f).States[f.State] }
+func (r *run) state(f *frame) *State {
+	if st := f.st; st != nil {
+		if st.Name == f.State {
+			return st
+		}
+		if n := st.nextSt; n != nil && n.Name == f.State {
+			f.st = n
+			return n
+		}
+	}
+	g := f.g
+	if g == nil {
+		g = r.graph(f)
+		f.g = g
+	}
+	st := g.States[f.State]
+	f.st = st
+	return st
+}
 
 func (r *run) hook() {
 	if r.in.hook != nil {
@@ -165,9 +186,18 @@ func (r *run) hook() {
 // enter runs the entry of a state.
 func (r *run) enter(f *frame) {
 	st := r.state(f)
-	f.Entered = r.x.emitState(f, st.entered, st.Name, f.Input, nil, false)
 	f.EnteredAt = r.x.now()
-	f.RetryCount, f.Attempts, f.Token = 0, nil, ""
+	f.RetryCount = 0
+	if f.Attempts != nil || f.Token != "" {
+		f.Attempts, f.Token = nil, ""
+	}
+	if st.setResult != nil && r.setResult(f, st) {
+		return
+	}
+	f.Entered = r.x.emitStateAt(f, st, f.Input, nil, false, f.EnteredAt)
+	if p, ok := f.Input.(*record); ok {
+		f.Input = p.object()
+	}
 	// The input is the execution input, a state's output or a Map item or
 	// Parallel branch input, all already held to the payload limit.
 	switch st.Type {
@@ -277,6 +307,13 @@ func (r *run) pathValueCtx(f *frame, path string, input any, ctxObj map[string]a
 			return nil, false, &Failure{Name: ErrRuntime, Cause: fmt.Sprintf("Invalid path '%s': %v", path, err)}
 		}
 	}
+	return r.evalPath(f, p, input, ctxObj)
+}
+
+// evalPath evaluates a compiled JSONPath against input, the context object
+// or a variable.
+func (r *run) evalPath(f *frame, p *jsonPath, input any, ctxObj map[string]any) (any, bool, error) {
+	path := p.src
 	var root any
 	switch p.root {
 	case "$":
@@ -576,20 +613,50 @@ func (r *run) statePrefix(f *frame, st *State) string {
 // exit leaves the current state with output, assigning vars and moving to
 // next ("" ends the graph).
 func (r *run) exit(f *frame, st *State, output any, vars map[string]any, next string, end bool) {
-	if size := jsonSize(output, maxPayloadBytes+1); size > maxPayloadBytes {
-		r.fail(f, st, &Failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name)})
+	r.exitSized(f, st, output, 0, vars, next, end)
+}
+
+// exitSized is exit with the JSON size of output when the caller knows it
+// (0 when not): the size of an output derived from the input follows from
+// the input's, without walking it again.
+func (r *run) exitSized(f *frame, st *State, output any, size int, vars map[string]any, next string, end bool) {
+	if size <= 0 {
+		size = jsonSize(output, maxPayloadBytes+1)
+	}
+	if size > maxPayloadBytes {
+		r.fail(f, st, outputTooLarge(st))
 		return
 	}
-	r.x.emitState(f, st.exited, st.Name, output, vars, true)
+	r.x.emitState(f, st, output, vars, true)
 	r.setVars(f, vars)
-	f.Items, f.Children, f.Results, f.Started, f.Failures, f.Joined, f.Low = nil, nil, nil, 0, 0, 0, 0
-	f.Deadline, f.HeartbeatDeadline, f.WakeAt, f.Token, f.Heartbeat = time.Time{}, time.Time{}, time.Time{}, "", 0
+	r.moveOn(f, output, size, next, nil, end)
+}
+
+func outputTooLarge(st *State) *Failure {
+	return &Failure{Name: ErrDataLimitExceeded, Cause: fmt.Sprintf("The state/task '%s' returned a result with a size exceeding the maximum number of bytes service limit.", st.Name)}
+}
+
+// moveOn moves f, whose state has exited with output, to next (nextSt
+// when the caller has it), or ends its graph.
+func (r *run) moveOn(f *frame, output any, size int, next string, nextSt *State, end bool) {
+	// (only what is set: each write of a pointer costs while the GC runs)
+	if f.Items != nil || f.Children != nil || f.Results != nil {
+		f.Items, f.Children, f.Results = nil, nil, nil
+	}
+	f.Started, f.Failures, f.Joined, f.Low = 0, 0, 0, 0
+	if !f.Deadline.IsZero() || !f.HeartbeatDeadline.IsZero() || !f.WakeAt.IsZero() || f.Token != "" {
+		f.Deadline, f.HeartbeatDeadline, f.WakeAt, f.Token = time.Time{}, time.Time{}, time.Time{}, ""
+	}
+	f.Heartbeat = 0
 	if end {
-		f.Phase, f.Output = phaseDone, output
+		f.Phase, f.Output = phaseDone, resolved(output)
 		r.hook()
 		return
 	}
-	f.State, f.Input, f.Phase = next, output, phaseEnter
+	f.State, f.Input, f.inSize, f.Phase = next, output, size, phaseEnter
+	if nextSt != nil {
+		f.st = nextSt
+	}
 	r.hook()
 }
 
@@ -679,7 +746,7 @@ func (r *run) handle(f *frame, st *State, e *Failure) {
 					return
 				}
 			}
-			output, err = r.resultPath(c.ResultPath, f.Input, errOut)
+			output, _, err = r.resultPath(c.ResultPath, f.Input, errOut, 0)
 			if err != nil {
 				r.fail(f, st, asFailure(err))
 				return
@@ -691,31 +758,37 @@ func (r *run) handle(f *frame, st *State, e *Failure) {
 	r.fail(f, st, e)
 }
 
-func (r *run) resultPath(p optPath, input, result any) (any, error) {
+// resultPath places result into input as ResultPath says. size is the
+// JSON size of the output when it follows from inSize, the size of input
+// (both are 0 when unknown).
+func (r *run) resultPath(p optPath, input, result any, inSize int) (out any, size int, err error) {
 	if !p.Set || p.Path == "$" {
-		return result, nil
+		return result, 0, nil
 	}
 	if p.Null {
-		return input, nil
+		return input, inSize, nil
 	}
 	jp := r.x.m.paths[p.Path]
 	if jp == nil {
-		var err error
 		if jp, err = parseJSONPath(p.Path); err != nil {
-			return nil, &Failure{Name: ErrResultPathMatchFailure, Cause: err.Error()}
+			return nil, 0, &Failure{Name: ErrResultPathMatchFailure, Cause: err.Error()}
 		}
 	}
-	out, err := setPath(input, jp, result)
+	out, delta, err := setPath(input, jp, result, maxPayloadBytes+1)
 	if err != nil {
-		return nil, &Failure{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Unable to apply ResultPath \"%s\" to input \"%s\"", p.Path, compactJSON(input))}
+		return nil, 0, &Failure{Name: ErrResultPathMatchFailure, Cause: fmt.Sprintf("Unable to apply ResultPath \"%s\" to input \"%s\"", p.Path, compactJSON(input))}
 	}
-	return out, nil
+	if inSize > 0 {
+		size = inSize + delta
+	}
+	return out, size, nil
 }
 
 // complete finishes a state that produced result (Task, Map, Parallel):
 // ResultSelector, ResultPath, OutputPath or Output, and Assign.
 func (r *run) complete(f *frame, st *State, result any) {
 	var output any
+	var size int
 	var vars map[string]any
 	var err error
 	if st.QueryLanguage == JSONata {
@@ -748,16 +821,19 @@ func (r *run) complete(f *frame, st *State, result any) {
 				return
 			}
 		}
-		if output, err = r.resultPath(st.ResultPath, f.Input, sel); err != nil {
+		if output, size, err = r.resultPath(st.ResultPath, f.Input, sel, f.inSize); err != nil {
 			r.handleAfter(f, st, err)
 			return
 		}
-		if output, err = r.applyPath(f, st.OutputPath, output, "OutputPath"); err != nil {
-			r.handleAfter(f, st, err)
-			return
+		if st.OutputPath.Set {
+			size = 0
+			if output, err = r.applyPath(f, st.OutputPath, output, "OutputPath"); err != nil {
+				r.handleAfter(f, st, err)
+				return
+			}
 		}
 	}
-	r.exit(f, st, output, vars, st.Next, st.End)
+	r.exitSized(f, st, output, size, vars, st.Next, st.End)
 }
 
 // handleAfter handles an error raised while processing a result.
@@ -804,11 +880,25 @@ func (r *run) finishPlain(f *frame, st *State) {
 			return
 		}
 	}
+	size := 0
+	if st.QueryLanguage != JSONata {
+		size = passedSize(f, st)
+	}
 	if st.Type == "Succeed" {
-		r.exit(f, st, output, vars, "", true)
+		r.exitSized(f, st, output, size, vars, "", true)
 		return
 	}
-	r.exit(f, st, output, vars, st.Next, st.End)
+	r.exitSized(f, st, output, size, vars, st.Next, st.End)
+}
+
+// passedSize is the JSON size of the output of a JSONPath-mode state that
+// passes its input through InputPath and OutputPath: the input's when
+// neither is set, else unknown (0).
+func passedSize(f *frame, st *State) int {
+	if st.InputPath.Set || st.OutputPath.Set {
+		return 0
+	}
+	return f.inSize
 }
 
 func (r *run) pass(f *frame, st *State) {
@@ -826,15 +916,19 @@ func (r *run) pass(f *frame, st *State) {
 		r.handle(f, st, asFailure(err))
 		return
 	}
+	resultSize := 0 // the JSON size of result, when known
+	if !st.InputPath.Set {
+		resultSize = f.inSize
+	}
 	if st.HasParameters {
-		if eff, err = r.template(f, st.Parameters, eff, nil); err != nil {
+		if eff, resultSize, err = r.parametersSized(f, st, eff); err != nil {
 			r.handle(f, st, asFailure(err))
 			return
 		}
 	}
 	result := eff
 	if st.HasResult {
-		result = st.Result
+		result, resultSize = st.Result, 0
 	}
 	var vars map[string]any
 	if st.Assign != nil {
@@ -843,16 +937,22 @@ func (r *run) pass(f *frame, st *State) {
 			return
 		}
 	}
-	output, err := r.resultPath(st.ResultPath, input, result)
+	output, size, err := r.resultPath(st.ResultPath, input, result, f.inSize)
 	if err != nil {
 		r.handle(f, st, asFailure(err))
 		return
 	}
-	if output, err = r.applyPath(f, st.OutputPath, output, "OutputPath"); err != nil {
-		r.handle(f, st, asFailure(err))
-		return
+	if !st.ResultPath.Set || st.ResultPath.Path == "$" {
+		size = resultSize // the output is the result
 	}
-	r.exit(f, st, output, vars, st.Next, st.End)
+	if st.OutputPath.Set {
+		size = 0
+		if output, err = r.applyPath(f, st.OutputPath, output, "OutputPath"); err != nil {
+			r.handle(f, st, asFailure(err))
+			return
+		}
+	}
+	r.exitSized(f, st, output, size, vars, st.Next, st.End)
 }
 
 func (r *run) choice(f *frame, st *State) {
@@ -929,7 +1029,7 @@ func (r *run) choice(f *frame, st *State) {
 		r.handle(f, st, asFailure(err))
 		return
 	}
-	r.exit(f, st, output, vars, next, false)
+	r.exitSized(f, st, output, passedSize(f, st), vars, next, false)
 }
 
 func (r *run) choiceExit(f *frame, st *State, assign map[string]any, out any, hasOut bool, next string, states map[string]any) {

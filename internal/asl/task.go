@@ -111,7 +111,7 @@ func (r *run) startTask(f *frame, st *State) {
 		if eff, err = r.inputPath(f, st, input); err == nil {
 			params = eff
 			if st.HasParameters {
-				params, err = r.template(f, st.Parameters, eff, nil)
+				params, err = r.parameters(f, st, eff)
 			}
 		}
 		if err == nil {

@@ -20,52 +20,50 @@ func compactJSON(v any) string {
 }
 
 // jsonSize returns the size of v as compact JSON in bytes, stopping early
-// once it exceeds limit.
-func jsonSize(v any, limit int) int {
-	n := 0
-	var walk func(v any)
-	walk = func(v any) {
-		if n > limit {
-			return
-		}
-		switch x := v.(type) {
-		case nil:
-			n += 4
-		case bool:
-			n += 5
-		case float64:
-			if x == float64(int64(x)) && x < 1e15 && x > -1e15 {
-				n++
-				for v := int64(x) / 10; v != 0; v /= 10 {
-					n++
-				}
-				if x < 0 {
-					n++
-				}
-			} else {
-				n += len(strconv.FormatFloat(x, 'g', -1, 64))
-			}
-		case string:
-			n += 2 + len(x)
-			if !utf8.ValidString(x) {
-				n += len(x)
-			}
-		case []any:
-			n += 2 + len(x)
-			for _, e := range x {
-				walk(e)
-			}
-		case map[string]any:
-			n += 2 + len(x)
-			for k, e := range x {
-				n += 3 + len(k)
-				walk(e)
-			}
-		default:
-			n += len(compactJSON(v))
-		}
+// once it exceeds limit. It is compositional: below the limit, the size of
+// an object or array is a sum over its members, which sizedSet relies on.
+func jsonSize(v any, limit int) int { return addJSONSize(0, v, limit) }
+
+func addJSONSize(n int, v any, limit int) int {
+	if n > limit {
+		return n
 	}
-	walk(v)
+	switch x := v.(type) {
+	case nil:
+		n += 4
+	case bool:
+		n += 5
+	case float64:
+		if x == float64(int64(x)) && x < 1e15 && x > -1e15 {
+			n++
+			for v := int64(x) / 10; v != 0; v /= 10 {
+				n++
+			}
+			if x < 0 {
+				n++
+			}
+		} else {
+			n += len(strconv.FormatFloat(x, 'g', -1, 64))
+		}
+	case string:
+		n += 2 + len(x)
+		if !utf8.ValidString(x) {
+			n += len(x)
+		}
+	case []any:
+		n += 2 + len(x)
+		for _, e := range x {
+			n = addJSONSize(n, e, limit)
+		}
+	case map[string]any:
+		n += 2 + len(x)
+		for k, e := range x {
+			n += 3 + len(k)
+			n = addJSONSize(n, e, limit)
+		}
+	default:
+		n += len(compactJSON(v))
+	}
 	return n
 }
 
