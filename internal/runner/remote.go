@@ -44,7 +44,7 @@ type remoteJob struct {
 	scriptPath string // and where (each host adds its own suffix)
 	scriptArgs []string
 	wrap       func(body string) string // adds cwd, env and sudo to a command
-	stdin      string // sudo password
+	stdin      string                   // sudo password
 	timeout    time.Duration
 }
 
