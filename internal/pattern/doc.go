@@ -20,17 +20,22 @@
 // alternatives are merged into a trie of name states whose transitions are
 // per-path value machines. The exact and equals-ignore-case values, prefixes
 // and suffixes of every machine, and the literal prefixes of its wildcards,
-// live in one shared open-addressing table of small slots (a prefix or suffix
-// is probed at each length the machine stores), behind a 64-bit bloom filter
-// per machine; CIDR blocks are in tables keyed by masked prefix; numeric
-// ranges with one bound in lists sorted by it, ranges with two in an interval
-// index. Matching flattens the event once (keeping only the paths some pattern
-// names), then walks only the states the event's values reach, with per-event
-// sets sized by what the event visits, so its cost grows with the event's
-// fields and the partial matches, not with the number of patterns held. With
-// many patterns the automaton outgrows the CPU caches and that cost is mostly
-// cache misses, which is why its hot data is kept in flat arrays with as few
-// pointers as possible.
+// live in one shared open-addressing table of 32-byte slots that hold short
+// keys themselves (a prefix or suffix is probed at each length the machine
+// stores), behind a 64-bit bloom filter per machine; wildcards found by their
+// literal prefix are screened by a filter of the byte pairs of their middle
+// segments before any substring search; CIDR blocks are in tables keyed by
+// masked prefix; numeric ranges with one bound in lists sorted by it, ranges
+// with two in an interval index. A chain of states that leads to a single
+// pattern (a "tail", where most matches end when there are many patterns) is
+// stored as that pattern's remaining fields and checked directly, without a
+// table probe and a state visit per field. Matching flattens the event once
+// (keeping only the paths some pattern names), then walks only the states the
+// event's values reach, with per-event sets sized by what the event visits,
+// so its cost grows with the event's fields and the partial matches, not with
+// the number of patterns held. With many patterns the automaton outgrows the
+// CPU caches and that cost is mostly cache misses, which is why its hot data
+// is kept in flat arrays with as few pointers as possible.
 //
 // Numbers are compared as IEEE-754 doubles: 300, 300.0 and 3e2 are equal.
 // (event-ruler, which EventBridge is built on, has documented numeric

@@ -2,6 +2,7 @@ package pattern
 
 import (
 	"fmt"
+	"hash/maphash"
 	"net/netip"
 	"strings"
 )
@@ -11,8 +12,11 @@ type leaf struct {
 	val        value
 	lower      []byte // lower-cased string, computed on first use
 	lowerDone  bool
+	hashed     bool       // hash is set
+	hash       uint64     // maphash of val.b with the exact table's seed, computed on first use
 	addr       netip.Addr // parsed IP address, computed on first use
 	addrState  uint8      // 0 not parsed, 1 an address, 2 not an address
+	grams      int32      // 1 + index of the byte-pair filter in flattener.grams, 0 if not computed
 	trailStart int32      // trail is flattener.trails[trailStart : trailStart+trailLen]
 	trailLen   int32
 	next       int32 // next leaf at the same path, -1 at the end
@@ -29,8 +33,9 @@ type flattener struct {
 	trail     []arrayPos
 	trails    []arrayPos
 	leaves    []leaf
-	head      []int32 // per path id: first leaf, -1 if none
-	touched   []int32 // path ids whose head is set
+	grams     []bigramSet // byte-pair filters of string leaves, computed on first use
+	head      []int32     // per path id: first leaf, -1 if none
+	touched   []int32     // path ids whose head is set
 	arrays    int32
 	hasArrays bool // some kept leaf lies inside an array
 	keyBuf    []byte
@@ -44,6 +49,7 @@ func (f *flattener) reset(s *snapshot, src []byte) {
 	f.trail = f.trail[:0]
 	f.trails = f.trails[:0]
 	f.leaves = f.leaves[:0]
+	f.grams = f.grams[:0]
 	for _, p := range f.touched {
 		f.head[p] = -1
 	}
@@ -276,6 +282,29 @@ func (f *flattener) lowerOf(i int32) []byte {
 		l.lower = toLower(l.val.b)
 	}
 	return l.lower
+}
+
+// hashOf returns the maphash of leaf i's string with seed (the snapshot's
+// exact table's), computing it on first use: a value is looked up in the
+// machines of every state the walk reaches with a transition at its path.
+func (f *flattener) hashOf(i int32, seed maphash.Seed) uint64 {
+	l := &f.leaves[i]
+	if !l.hashed {
+		l.hashed = true
+		l.hash = maphash.Bytes(seed, l.val.b)
+	}
+	return l.hash
+}
+
+// gramsOf returns the byte-pair filter of leaf i's string.
+func (f *flattener) gramsOf(i int32) *bigramSet {
+	l := &f.leaves[i]
+	if l.grams == 0 {
+		f.grams = append(f.grams, bigramSet{})
+		f.grams[len(f.grams)-1].add(l.val.b)
+		l.grams = int32(len(f.grams))
+	}
+	return &f.grams[l.grams-1]
 }
 
 // addrOf returns the IP address leaf i's string holds, if it is one.

@@ -117,14 +117,29 @@ type snapshot struct {
 	trans    []transition // per state: its header, then its transitions
 	terminal []int32
 	exact    exactTable
-	lens     []uint32 // per machine and affix kind: the key lengths stored, ascending
+	lens     []uint32 // per machine with affixes: its affix header and key lengths
+	vms      []valueMachine
 	wilds    []wildEntry
 	wsegs    []span // wildcard segments, as spans of warena
 	warena   []byte
 	wnext    []int32
 	blooms   []uint64 // the valueMachines' affixBloom filters
 	others   []condRef
+	tails    []tailField
+	tconds   []cond   // the conditions of tails' fields
 	ids      []string // pattern number → id
+}
+
+// tailField is one field of a tail: a chain of states that leads to one
+// pattern only, one field per state, with no other way out (see
+// tailStates). The walk checks a tail's fields directly against the
+// event's leaves instead of looking each value up in the exact table and
+// visiting one state per field: with many patterns most matches end in such
+// a chain, and each state visited and each table probe is a cache miss.
+type tailField struct {
+	path   int32
+	conds  span // in snapshot.tconds
+	absent bool
 }
 
 // span is a range [off, off+n) of one of the snapshot's flat arrays.
@@ -155,10 +170,22 @@ type transition struct {
 	// in the exact table, so that most lookups of a value the machine does
 	// not hold end here, without touching the table.
 	bloom uint64
-	m     *valueMachine // nil when the machine has only exact-table keys
+	vm    int32 // the machine's valueMachine in snapshot.vms, when flags has hasAffix, hasOwn or hasAbsent
 	path  int32
+	// affix is, when flags has hasAffix, the offset in snapshot.lens of
+	// the machine's affix header (see affixHeader), so that the prefix,
+	// suffix and wildcard probes of a value read one small array and
+	// not the valueMachine.
+	affix int32
 	flags uint8 // which lookups the machine needs
 }
+
+// affixHeader is the number of entries of snapshot.lens before the key
+// lengths of a machine with affixes: the offset and number of words of its
+// affixBloom filter in snapshot.blooms (0 words: none), then, per affix
+// kind, the end in snapshot.lens of the ascending lengths of that kind
+// (each kind's lengths start where the previous kind's end).
+const affixHeader = 2 + nAffix
 
 // stateHeader returns the header of a state with n transitions whose
 // patterns are terminal[termStart:termEnd], or just termStart when termEnd is
@@ -171,6 +198,11 @@ func stateHeader(n, termStart, termEnd int32) transition {
 func (t *transition) header() (n, termStart, termEnd int32) {
 	return t.path, int32(uint32(t.bloom >> 32)), int32(uint32(t.bloom))
 }
+
+// stateTail marks a state header that is a tail (see tailField): its bloom
+// holds the span of its fields in snapshot.tails (off<<32 | n) and its path
+// the pattern it leads to.
+const stateTail uint8 = 1 << 7
 
 // Machine flags: exact string, exact number, equals-ignore-case lookups in
 // the shared exact table; prefixes, suffixes and wildcards (probed in the
@@ -206,21 +238,33 @@ const nAffix = int(exactKinds - exactPrefix)
 // exactTable is one open-addressing hash table shared by every machine of a
 // snapshot, from (machine, kind, value) to next states. Keeping all lookups
 // in one flat table of small slots keeps a large automaton's hot data
-// compact: a lookup that misses touches one slot, one that hits one slot and
-// its key.
+// compact: a lookup that misses touches one slot, one that hits one slot and,
+// only for a key longer than inlineKey bytes, its bytes in keys.
 type exactTable struct {
 	seed  maphash.Seed // set before keys are added: machines' bloom bits use it
 	slots []exactSlot
 	mask  uint64
-	keys  []byte  // per entry: machine (4 bytes), kind, key length (4 bytes), key
+	keys  []byte  // the keys longer than inlineKey
 	more  []int32 // per entry with several next states: their count, then them
 }
 
+// inlineKey is the longest key an exactSlot holds itself; most values
+// patterns look for (names, states, account numbers, number keys, prefixes)
+// fit, so that a hit is checked without a second cache miss.
+const inlineKey = 14
+
+// exactSlot is one entry of an exactTable, 32 bytes: two in a cache line.
 type exactSlot struct {
-	tag    uint32 // high bits of the hash; 0 marks an empty slot
-	keyOff uint32 // the entry in keys
-	first  int32  // first next state
-	more   int32  // further next states at more[more+1 : more+1+more[more]], or -1
+	tag     uint32 // high bits of the hash; 0 marks an empty slot
+	first   int32  // first next state
+	more    int32  // further next states at more[more+1 : more+1+more[more]], or -1
+	machine uint32
+	kind    uint8
+	// klen is the key's length when it is at most inlineKey, and the key
+	// is key[:klen]; otherwise it is inlineKey+1, and key holds the
+	// offset and the length of the key in exactTable.keys (4 bytes each).
+	klen uint8
+	key  [inlineKey]byte
 }
 
 type exactKey struct {
@@ -229,11 +273,15 @@ type exactKey struct {
 	key     string
 }
 
-// exactKeyHeader is the size of an entry's header in exactTable.keys.
-const exactKeyHeader = 9
-
 func (t *exactTable) hash(machine uint32, kind uint8, key []byte) uint64 {
-	h := maphash.Bytes(t.seed, key) ^ (uint64(machine)<<8|uint64(kind))*0x9e3779b97f4a7c15
+	return keyHash(machine, kind, maphash.Bytes(t.seed, key))
+}
+
+// keyHash is the hash of (machine, kind, key) given the maphash of key, so
+// that a value looked up in several machines is hashed once (see
+// flattener.hashOf).
+func keyHash(machine uint32, kind uint8, base uint64) uint64 {
+	h := base ^ (uint64(machine)<<8|uint64(kind))*0x9e3779b97f4a7c15
 	h ^= h >> 29
 	return h
 }
@@ -268,11 +316,16 @@ func (t *exactTable) fill(entries map[exactKey][]int32) {
 		for t.slots[i].tag != 0 {
 			i = (i + 1) & t.mask
 		}
-		sl := exactSlot{tag: uint32(h>>32) | 1, keyOff: uint32(len(t.keys)), first: next[0], more: -1}
-		t.keys = binary.LittleEndian.AppendUint32(t.keys, k.machine)
-		t.keys = append(t.keys, k.kind)
-		t.keys = binary.LittleEndian.AppendUint32(t.keys, uint32(len(k.key)))
-		t.keys = append(t.keys, k.key...)
+		sl := exactSlot{tag: uint32(h>>32) | 1, first: next[0], more: -1, machine: k.machine, kind: k.kind}
+		if len(k.key) <= inlineKey {
+			sl.klen = uint8(len(k.key))
+			copy(sl.key[:], k.key)
+		} else {
+			sl.klen = inlineKey + 1
+			binary.LittleEndian.PutUint32(sl.key[:4], uint32(len(t.keys)))
+			binary.LittleEndian.PutUint32(sl.key[4:8], uint32(len(k.key)))
+			t.keys = append(t.keys, k.key...)
+		}
 		if len(next) > 1 {
 			sl.more = int32(len(t.more))
 			t.more = append(t.more, int32(len(next)-1))
@@ -300,7 +353,7 @@ func (t *exactTable) find(h uint64, machine uint32, kind uint8, key []byte, out 
 		if sl.tag == 0 {
 			return out
 		}
-		if sl.tag == tag && t.keyIs(sl.keyOff, machine, kind, key) {
+		if sl.tag == tag && sl.machine == machine && sl.kind == kind && t.keyIs(sl, key) {
 			out = append(out, sl.first)
 			if sl.more >= 0 {
 				n := t.more[sl.more]
@@ -311,12 +364,14 @@ func (t *exactTable) find(h uint64, machine uint32, kind uint8, key []byte, out 
 	}
 }
 
-// keyIs reports whether the entry at keys[off:] is (machine, kind, key).
-func (t *exactTable) keyIs(off, machine uint32, kind uint8, key []byte) bool {
-	k := t.keys[off:]
-	return binary.LittleEndian.Uint32(k) == machine && k[4] == kind &&
-		binary.LittleEndian.Uint32(k[5:]) == uint32(len(key)) &&
-		string(k[exactKeyHeader:exactKeyHeader+len(key)]) == string(key)
+// keyIs reports whether slot sl's key is key.
+func (t *exactTable) keyIs(sl *exactSlot, key []byte) bool {
+	if sl.klen <= inlineKey {
+		return int(sl.klen) == len(key) && string(sl.key[:sl.klen]) == string(key)
+	}
+	off := binary.LittleEndian.Uint32(sl.key[:4])
+	n := binary.LittleEndian.Uint32(sl.key[4:8])
+	return int(n) == len(key) && string(t.keys[off:off+n]) == string(key)
 }
 
 // valueMachine maps a value at one path to the next states: each distinct
@@ -326,18 +381,16 @@ func (t *exactTable) keyIs(off, machine uint32, kind uint8, key []byte) bool {
 // hold next-state numbers. The fields most leaves need come first, so that
 // they share the struct's first cache line.
 type valueMachine struct {
-	affix      [nAffix]span             // per affix kind: the key lengths stored, in snapshot.lens
-	affixBloom span                     // see affixBloomMin
-	other      span                     // every other condition, tested one by one, in snapshot.others
-	cidr       map[netip.Prefix][]int32 // masked prefix → sets
-	lower      []rangeRef               // numeric ranges with only a lower bound, by lo
-	upper      []rangeRef               // numeric ranges with only an upper bound, by hi
-	between    rangeIndex               // numeric ranges with both bounds
-	cidrBits   []int                    // distinct prefix lengths in cidr
-	absent     []int32                  // next states taken when the event has no leaf at the path
-	trueSets   []int32
-	falseSets  []int32
-	nullSets   []int32
+	other     span                     // every other condition, tested one by one, in snapshot.others
+	cidr      map[netip.Prefix][]int32 // masked prefix → sets
+	lower     []rangeRef               // numeric ranges with only a lower bound, by lo
+	upper     []rangeRef               // numeric ranges with only an upper bound, by hi
+	between   rangeIndex               // numeric ranges with both bounds
+	cidrBits  []int                    // distinct prefix lengths in cidr
+	absent    []int32                  // next states taken when the event has no leaf at the path
+	trueSets  []int32
+	falseSets []int32
+	nullSets  []int32
 }
 
 type rangeRef struct {
@@ -346,11 +399,38 @@ type rangeRef struct {
 }
 
 // wildEntry is one distinct wildcard of a machine: its segments (spans of
-// the snapshot's warena, in wsegs) and its next states (in wnext).
+// the snapshot's warena, in wsegs), its next states (in wnext), and the
+// byte pairs of its middle segments (see bigramSet).
 type wildEntry struct {
-	segs span
-	next span
+	grams bigramSet
+	segs  span
+	next  span
 }
+
+// bigramSet is a 256-bit filter of the pairs of adjacent bytes in a string.
+// A wildcard whose middle segments (those between two '*') have a pair that
+// a value lacks cannot match it. When several wildcards share a literal
+// prefix with a value, the value's filter is computed once (per leaf, on
+// first use) and most of them are rejected by four word tests instead of a
+// substring search per segment.
+type bigramSet [4]uint64
+
+// add adds the byte pairs of b.
+func (g *bigramSet) add(b []byte) {
+	for i := 1; i < len(b); i++ {
+		k := (uint32(b[i-1])<<8 | uint32(b[i])) * 0x9e3779b1 >> 24
+		g[k>>6] |= 1 << (k & 63)
+	}
+}
+
+// covers reports whether every pair in o may be in g.
+func (g *bigramSet) covers(o *bigramSet) bool {
+	return o[0]&^g[0]|o[1]&^g[1]|o[2]&^g[2]|o[3]&^g[3] == 0
+}
+
+// bigramMinCandidates is the number of wildcards with middle segments that
+// must be tested against one value for its bigramSet to be worth computing.
+const bigramMinCandidates = 3
 
 // condRef is a condition (a copy, kept with the machine's others) and its
 // next state.
@@ -503,10 +583,18 @@ func build(patterns map[string]*Pattern, version uint64) *snapshot {
 	s.nPaths = len(s.paths)
 	s.exact.seed = maphash.MakeSeed()
 	mc := &machineCompiler{s: s, exact: map[exactKey][]int32{}, ref: make([]int32, len(bstates))}
+	tail, covered := tailStates(bstates)
 	size := 0
 	for i, bs := range bstates {
-		if i > 0 && len(bs.trans) == 0 && len(bs.term) == 1 {
+		switch {
+		case covered[i]:
+			continue
+		case i > 0 && len(bs.trans) == 0 && len(bs.term) == 1:
 			mc.ref[i] = -1 - bs.term[0]
+			continue
+		case tail[i] >= 0:
+			mc.ref[i] = int32(size)
+			size++
 			continue
 		}
 		mc.ref[i] = int32(size)
@@ -515,7 +603,11 @@ func build(patterns map[string]*Pattern, version uint64) *snapshot {
 	s.trans = make([]transition, 0, size)
 	var paths []string
 	for i, bs := range bstates {
-		if mc.ref[i] < 0 {
+		if covered[i] || mc.ref[i] < 0 {
+			continue
+		}
+		if tail[i] >= 0 {
+			s.trans = append(s.trans, s.compileTail(bstates, i, tail[i]))
 			continue
 		}
 		n := int32(len(bs.trans))
@@ -536,6 +628,113 @@ func build(patterns map[string]*Pattern, version uint64) *snapshot {
 	}
 	s.exact.fill(mc.exact)
 	return s
+}
+
+// tailStates returns, for each build state, the pattern it leads to when it
+// starts a tail (see tailField), or -1; and which states lie inside a tail
+// that starts before them, so that nothing refers to them. A tail state has
+// no pattern ending at it and one transition with one condition set, whose
+// conditions the walk can test directly (see tailCond), to a state that ends
+// one pattern or is a tail state. States are created after their parents,
+// so one pass from the end finds every tail.
+func tailStates(bstates []*buildState) (tail []int32, covered []bool) {
+	tail = make([]int32, len(bstates))
+	covered = make([]bool, len(bstates))
+	for i := len(bstates) - 1; i >= 0; i-- {
+		tail[i] = -1
+		bs := bstates[i]
+		if i == 0 || len(bs.term) != 0 || len(bs.trans) != 1 {
+			continue
+		}
+		for _, bm := range bs.trans {
+			if len(bm.conds) != 1 || len(bm.conds[0]) == 0 && !bm.abs[0] ||
+				slices.ContainsFunc(bm.conds[0], func(c cond) bool { return !tailCond(c) }) {
+				break
+			}
+			next := bstates[bm.next[0]]
+			switch {
+			case len(next.trans) == 0 && len(next.term) == 1:
+				tail[i] = next.term[0]
+			case tail[bm.next[0]] >= 0:
+				tail[i] = tail[bm.next[0]]
+			}
+		}
+	}
+	for i, bs := range bstates {
+		if tail[i] < 0 {
+			continue
+		}
+		for _, bm := range bs.trans {
+			covered[bm.next[0]] = true
+		}
+	}
+	return tail, covered
+}
+
+// tailCond reports whether the walk tests condition c of a tail directly,
+// with cond.matches: the kinds it answers without allocating.
+func tailCond(c cond) bool {
+	switch c.kind {
+	case condString, condNumber, condTrue, condFalse, condNull, condExists, condNumeric, condWildcard:
+		return true
+	case condPrefix, condSuffix:
+		return !c.fold
+	}
+	return false
+}
+
+// compileTail returns the header of tail state i, which leads to pattern p,
+// adding its fields to s.tails.
+func (s *snapshot) compileTail(bstates []*buildState, i int, p int32) transition {
+	off := len(s.tails)
+	for st := i; len(bstates[st].trans) == 1; {
+		for path, bm := range bstates[st].trans {
+			f := tailField{path: s.paths[path], conds: span{off: int32(len(s.tconds)), n: int32(len(bm.conds[0]))}, absent: bm.abs[0]}
+			s.tconds = append(s.tconds, bm.conds[0]...)
+			s.tails = append(s.tails, f)
+			st = int(bm.next[0])
+		}
+	}
+	return transition{flags: stateTail, path: p, bloom: uint64(off)<<32 | uint64(len(s.tails)-off)}
+}
+
+// tail reports whether the event has array-consistent leaves, consistent
+// with those already chosen, that meet the given tail fields.
+func (s *snapshot) tail(sc *scratch, fields []tailField) bool {
+	if len(fields) == 0 {
+		return true
+	}
+	f := &fields[0]
+	fl := &sc.fl
+	head := fl.head[f.path]
+	if head < 0 {
+		return f.absent && s.tail(sc, fields[1:])
+	}
+	conds := s.tconds[f.conds.off : f.conds.off+f.conds.n]
+	for li := head; li >= 0; li = fl.leaves[li].next {
+		trail := fl.trailOf(li)
+		if !sc.consistent(trail) {
+			continue
+		}
+		v := fl.leaves[li].val
+		ok := false
+		for i := range conds {
+			if conds[i].matches(v) {
+				ok = true
+				break
+			}
+		}
+		if !ok {
+			continue
+		}
+		sc.fix(trail)
+		found := s.tail(sc, fields[1:])
+		sc.unfix(trail)
+		if found {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldRank orders the fields of a clause in the automaton so that the walk
@@ -676,6 +875,9 @@ func (mc *machineCompiler) wildcard(w *wildcard, index map[string]int32) int32 {
 	wi := int32(len(s.wilds))
 	index[w.src] = wi
 	e := wildEntry{segs: span{off: int32(len(s.wsegs)), n: int32(len(w.segs))}}
+	for i := 1; i < len(w.segs)-1; i++ {
+		e.grams.add([]byte(w.segs[i]))
+	}
 	for _, seg := range w.segs {
 		s.wsegs = append(s.wsegs, span{off: int32(len(s.warena)), n: int32(len(seg))})
 		s.warena = append(s.warena, seg...)
@@ -785,23 +987,29 @@ func (mc *machineCompiler) compile(bm *buildMachine, path int32, id uint32) tran
 		s.wilds[firstWild+int32(i)].next = span{off: int32(len(s.wnext)), n: int32(len(next))}
 		s.wnext = append(s.wnext, next...)
 	}
-	for a, lens := range mc.lens {
-		slices.Sort(lens)
-		vm.affix[a] = span{off: int32(len(s.lens)), n: int32(len(lens))}
-		s.lens = append(s.lens, lens...)
-	}
-	if len(mc.affixHashes) > affixBloomMin {
-		// About 16 bits per key: one in 16 probes of an absent key passes.
-		words := 1
-		for words*64 < 16*len(mc.affixHashes) {
-			words *= 2
+	t := transition{bloom: mc.bloom, path: path, flags: flags}
+	if flags&hasAffix != 0 {
+		t.affix = int32(len(s.lens))
+		var hdr [affixHeader]uint32
+		if len(mc.affixHashes) > affixBloomMin {
+			// About 16 bits per key: one in 16 probes of an absent key passes.
+			words := 1
+			for words*64 < 16*len(mc.affixHashes) {
+				words *= 2
+			}
+			hdr[0], hdr[1] = uint32(len(s.blooms)), uint32(words)
+			s.blooms = append(s.blooms, make([]uint64, words)...)
+			f := s.blooms[hdr[0]:]
+			for _, h := range mc.affixHashes {
+				b := affixBloomBit(h, words)
+				f[b>>6] |= 1 << (b & 63)
+			}
 		}
-		vm.affixBloom = span{off: int32(len(s.blooms)), n: int32(words)}
-		s.blooms = append(s.blooms, make([]uint64, words)...)
-		f := s.blooms[vm.affixBloom.off:]
-		for _, h := range mc.affixHashes {
-			b := affixBloomBit(h, words)
-			f[b>>6] |= 1 << (b & 63)
+		s.lens = append(s.lens, hdr[:]...)
+		for a, lens := range mc.lens {
+			slices.Sort(lens)
+			s.lens = append(s.lens, lens...)
+			s.lens[int(t.affix)+2+a] = uint32(len(s.lens))
 		}
 	}
 	slices.SortFunc(vm.lower, func(a, b rangeRef) int { return cmp.Compare(a.r.lo, b.r.lo) })
@@ -809,9 +1017,9 @@ func (mc *machineCompiler) compile(bm *buildMachine, path int32, id uint32) tran
 	if len(between) > 0 {
 		vm.between = newRangeIndex(between)
 	}
-	t := transition{bloom: mc.bloom, path: path, flags: flags}
 	if flags&(hasAffix|hasOwn|hasAbsent) != 0 {
-		t.m = vm
+		t.vm = int32(len(s.vms))
+		s.vms = append(s.vms, *vm)
 	}
 	return t
 }
@@ -900,6 +1108,14 @@ func (s *snapshot) walk(sc *scratch, st int32) {
 	} else if !sc.memo.insert(st, sc.constraints()) {
 		return
 	}
+	if h := &s.trans[st]; h.flags&stateTail != 0 {
+		p := h.path
+		if !sc.seen.has(p) && s.tail(sc, s.tails[h.bloom>>32:h.bloom>>32+h.bloom&0xffffffff]) {
+			sc.seen.insert(p)
+			sc.hits = append(sc.hits, p)
+		}
+		return
+	}
 	n, termStart, termEnd := s.trans[st].header()
 	if termEnd < 0 {
 		if sc.seen.insert(termStart) {
@@ -917,7 +1133,7 @@ func (s *snapshot) walk(sc *scratch, st int32) {
 		head := fl.head[t.path]
 		if head < 0 {
 			if t.flags&hasAbsent != 0 {
-				for _, nx := range t.m.absent {
+				for _, nx := range s.vms[t.vm].absent {
 					s.walk(sc, nx)
 				}
 			}
@@ -1039,6 +1255,24 @@ func (m *stampSet) insert(x int32) bool {
 	}
 }
 
+// has reports whether x is in the set.
+func (m *stampSet) has(x int32) bool {
+	if len(m.slots) == 0 {
+		return false
+	}
+	want := uint64(m.epoch)<<32 | uint64(uint32(x))
+	mask := uint64(len(m.slots) - 1)
+	for i := (uint64(uint32(x)) * 0x9e3779b97f4a7c15 >> 32) & mask; ; i = (i + 1) & mask {
+		v := m.slots[i]
+		if v == want {
+			return true
+		}
+		if uint32(v>>32) != m.epoch {
+			return false
+		}
+	}
+}
+
 func (m *stampSet) grow() {
 	old := m.slots
 	m.slots = make([]uint64, max(64, 2*len(old)))
@@ -1133,7 +1367,9 @@ func (s *snapshot) matchLeaf(ti int32, fl *flattener, li int32, out []int32) []i
 	switch v.kind {
 	case kindString:
 		if t.flags&hasStr != 0 {
-			out = s.exact.lookup(id, t.bloom, exactStr, v.b, out)
+			if h := keyHash(id, exactStr, fl.hashOf(li, s.exact.seed)); t.bloom&bloomBit(h) != 0 {
+				out = s.exact.find(h, id, exactStr, v.b, out)
+			}
 		}
 		if t.flags&hasFold != 0 {
 			out = s.exact.lookup(id, t.bloom, exactFold, fl.lowerOf(li), out)
@@ -1151,29 +1387,38 @@ func (s *snapshot) matchLeaf(ti int32, fl *flattener, li int32, out []int32) []i
 	if t.flags&hasOwn == 0 {
 		return out
 	}
-	return s.matchOwn(t.m, fl, li, out)
+	return s.matchOwn(&s.vms[t.vm], fl, li, out)
 }
 
 // matchAffixes appends the next states string leaf li leads to through the
 // prefixes, suffixes and wildcards of transition t.
 func (s *snapshot) matchAffixes(t *transition, id uint32, fl *flattener, li int32, out []int32) []int32 {
-	vm := t.m
+	hdr := (*[affixHeader]uint32)(s.lens[t.affix:])
 	b := fl.leaves[li].val.b
-	out = s.affixes(t, id, exactPrefix, b, out)
-	out = s.affixes(t, id, exactSuffix, b, out)
-	if vm.affix[exactPrefixFold-exactPrefix].n > 0 || vm.affix[exactSuffixFold-exactPrefix].n > 0 {
+	out = s.affixes(t, hdr, id, exactPrefix, b, out)
+	out = s.affixes(t, hdr, id, exactSuffix, b, out)
+	const pf, sf, wild = 2 + exactPrefixFold - exactPrefix, 2 + exactSuffixFold - exactPrefix, 2 + exactWild - exactPrefix
+	if hdr[pf] > hdr[pf-1] || hdr[sf] > hdr[sf-1] { // some prefix or suffix with equals-ignore-case
 		low := fl.lowerOf(li)
-		out = s.affixes(t, id, exactPrefixFold, low, out)
-		out = s.affixes(t, id, exactSuffixFold, low, out)
+		out = s.affixes(t, hdr, id, exactPrefixFold, low, out)
+		out = s.affixes(t, hdr, id, exactSuffixFold, low, out)
 	}
-	if vm.affix[exactWild-exactPrefix].n > 0 {
+	if hdr[wild] > hdr[wild-1] {
 		// The wildcards whose literal prefix b starts with are candidates;
 		// each that matches is replaced by its next states.
 		base := len(out)
-		out = s.affixes(t, id, exactWild, b, out)
+		out = s.affixes(t, hdr, id, exactWild, b, out)
 		end := len(out)
+		var grams *bigramSet
+		if end-base >= bigramMinCandidates {
+			grams = fl.gramsOf(li)
+		}
 		for _, wi := range out[base:end] {
-			if e := &s.wilds[wi]; s.wildMatch(e, b) {
+			e := &s.wilds[wi]
+			if grams != nil && e.segs.n > 2 && !grams.covers(&e.grams) {
+				continue
+			}
+			if s.wildMatch(e, b) {
 				out = append(out, s.wnext[e.next.off:e.next.off+e.next.n]...)
 			}
 		}
@@ -1185,12 +1430,15 @@ func (s *snapshot) matchAffixes(t *transition, id uint32, fl *flattener, li int3
 // affixes appends the values stored in transition t's machine (number id)
 // under affix kind for every prefix of b, or every suffix for the suffix
 // kinds, whose length the machine stores.
-func (s *snapshot) affixes(t *transition, id uint32, kind uint8, b []byte, out []int32) []int32 {
-	ls := t.m.affix[kind-exactPrefix]
-	fb := t.m.affixBloom
-	filter := s.blooms[fb.off : fb.off+fb.n]
+func (s *snapshot) affixes(t *transition, hdr *[affixHeader]uint32, id uint32, kind uint8, b []byte, out []int32) []int32 {
+	a := 2 + kind - exactPrefix
+	start := uint32(int(t.affix) + affixHeader)
+	if a > 2 {
+		start = hdr[a-1]
+	}
+	filter := s.blooms[hdr[0] : hdr[0]+hdr[1]]
 	suffix := kind == exactSuffix || kind == exactSuffixFold
-	for _, n := range s.lens[ls.off : ls.off+ls.n] {
+	for _, n := range s.lens[start:hdr[a]] {
 		if int(n) > len(b) {
 			break
 		}

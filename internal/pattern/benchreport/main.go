@@ -4,6 +4,12 @@
 // keys events_per_sec_<N> (and ns_per_event_<N>, matches_per_event_<N>),
 // computed from the benchmark lines, plus ratio_10000_to_100.
 //
+// When the input has several lines for one number of patterns (go test
+// -count N), each figure is the median of those lines (the mean of the two
+// middle ones for an even count), the same for every number of patterns:
+// on a shared machine one run can be slowed by other work, and the median
+// is not moved by a few such runs.
+//
 // It exits 1 when a benchmark line for 1, 100, 1000 or 10000 patterns is
 // missing or the input contains a failure.
 package main
@@ -34,10 +40,20 @@ type result struct {
 	matchesPerEv float64
 }
 
+// median returns the median of xs, which it sorts.
+func median(xs []float64) float64 {
+	sort.Float64s(xs)
+	n := len(xs)
+	if n%2 == 1 {
+		return xs[n/2]
+	}
+	return (xs[n/2-1] + xs[n/2]) / 2
+}
+
 var lineRE = regexp.MustCompile(`^BenchmarkMatch/patterns=(\d+)(?:-\d+)?\s+\d+\s+(.*)$`)
 
 func run(in io.Reader, out io.Writer) error {
-	results := map[int]result{}
+	runs := map[int][]result{}
 	failed := false
 	sc := bufio.NewScanner(in)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -67,8 +83,17 @@ func run(in io.Reader, out io.Writer) error {
 			}
 		}
 		if r.nsPerOp > 0 {
-			results[n] = r
+			runs[n] = append(runs[n], r)
 		}
+	}
+	results := map[int]result{}
+	for n, rs := range runs {
+		ns := make([]float64, len(rs))
+		matches := make([]float64, len(rs))
+		for i, r := range rs {
+			ns[i], matches[i] = r.nsPerOp, r.matchesPerEv
+		}
+		results[n] = result{patterns: n, nsPerOp: median(ns), matchesPerEv: median(matches)}
 	}
 	if err := sc.Err(); err != nil {
 		return fmt.Errorf("reading benchmark output: %w", err)
@@ -83,11 +108,11 @@ func run(in io.Reader, out io.Writer) error {
 	}
 	sort.Ints(keys)
 	fmt.Fprintln(out)
-	fmt.Fprintf(out, "%10s  %14s  %12s  %14s\n", "patterns", "events/s", "ns/event", "matches/event")
+	fmt.Fprintf(out, "%10s  %14s  %12s  %14s  %5s\n", "patterns", "events/s", "ns/event", "matches/event", "runs")
 	for _, n := range keys {
 		r := results[n]
 		eps := 1e9 / r.nsPerOp
-		fmt.Fprintf(out, "%10d  %14.0f  %12.1f  %14.2f\n", n, eps, r.nsPerOp, r.matchesPerEv)
+		fmt.Fprintf(out, "%10d  %14.0f  %12.1f  %14.2f  %5d\n", n, eps, r.nsPerOp, r.matchesPerEv, len(runs[n]))
 		summary[fmt.Sprintf("events_per_sec_%d", n)] = math.Round(eps)
 		summary[fmt.Sprintf("ns_per_event_%d", n)] = r.nsPerOp
 		summary[fmt.Sprintf("matches_per_event_%d", n)] = r.matchesPerEv

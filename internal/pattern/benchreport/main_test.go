@@ -29,6 +29,22 @@ PASS
 			t.Errorf("%s = %v, want %v", k, got[k], v)
 		}
 	}
+	// Several runs per size: the median of each.
+	more := strings.ReplaceAll(strings.ReplaceAll(in, "4000 ns/op", "3000 ns/op"), "500.0 ns/op", "100.0 ns/op") +
+		strings.ReplaceAll(strings.ReplaceAll(in, "4000 ns/op", "9000 ns/op"), "500.0 ns/op", "400.0 ns/op")
+	out.Reset()
+	if err := run(strings.NewReader(in+more), &out); err != nil {
+		t.Fatal(err)
+	}
+	lines = strings.Split(strings.TrimSpace(out.String()), "\n")
+	got = nil
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &got); err != nil {
+		t.Fatalf("last line is not JSON: %v", err)
+	}
+	// 10000: 4000, 3000, 9000 → 4000; 1: 500, 100, 400 → 400.
+	if got["ns_per_event_10000"] != 4000 || got["ns_per_event_1"] != 400 || got["ratio_10000_to_100"] != 0.25 {
+		t.Errorf("medians: got ns_per_event_10000 %v, ns_per_event_1 %v, ratio %v; want 4000, 400, 0.25", got["ns_per_event_10000"], got["ns_per_event_1"], got["ratio_10000_to_100"])
+	}
 	if err := run(strings.NewReader(strings.ReplaceAll(in, "BenchmarkMatch/patterns=1000 ", "X")), &out); err == nil {
 		t.Error("a missing size was not reported")
 	}
