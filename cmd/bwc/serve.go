@@ -197,14 +197,18 @@ func printBanner(w io.Writer, eng *engine.Engine, dbPath string) {
 	fmt.Fprintf(w, "  API:       %s\n", eng.URL)
 	fmt.Fprintf(w, "  API key:   %s%s\n", eng.APIKeyFile, keyNote)
 	fmt.Fprintf(w, "  database:  %s\n", dbPath)
-	fmt.Fprintf(w, "  packs:     %d (%d actions, %d rules of which %d enabled, %d workflows)\n",
-		len(eng.Packs.Packs), len(eng.Packs.Actions()), rules, enabled, len(eng.Content.Machines))
+	fmt.Fprintf(w, "  packs:     %d (%s, %s of which %d enabled, %s)\n",
+		len(eng.Packs.Packs), plural(len(eng.Packs.Actions()), "action"), plural(rules, "rule"), enabled, plural(len(eng.Content.Machines), "workflow"))
 	fmt.Fprintf(w, "  timers:    %d\n", eng.Timers)
 	if len(eng.Sensors) > 0 {
 		fmt.Fprintf(w, "  sensors:   %s\n", strings.Join(eng.Sensors, ", "))
 	}
-	if len(eng.Webhooks) > 0 {
-		fmt.Fprintf(w, "  webhooks:  %s/api/v1/webhooks/{%s}\n", eng.URL, strings.Join(eng.Webhooks, ","))
+	for i, hook := range eng.Webhooks {
+		label := "           "
+		if i == 0 {
+			label = "  webhooks: "
+		}
+		fmt.Fprintf(w, "%s%s/api/v1/webhooks/%s\n", label, eng.URL, hook)
 	}
 	if n := len(eng.Diagnostics); n > 0 {
 		fmt.Fprintf(w, "  problems:  %d in the packs (listed on stderr; bwc pack validate shows them)\n", n)
@@ -231,4 +235,12 @@ func printBanner(w io.Writer, eng *engine.Engine, dbPath string) {
 	if f, ok := w.(interface{ Sync() error }); ok {
 		_ = f.Sync()
 	}
+}
+
+// plural writes a count with its noun: "1 workflow", "2 workflows".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("%d %s", n, noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -24,6 +24,17 @@ var ErrBodyTooLarge = errors.New("request body too large")
 // (the engine answers 400 with the error text).
 var ErrBadBody = errors.New("bad webhook body")
 
+// bodyError is a body problem for the sender: its text says where and what
+// was expected, without the sentinel's words, and it matches ErrBadBody.
+type bodyError struct{ msg string }
+
+func (e *bodyError) Error() string { return e.msg }
+func (e *bodyError) Unwrap() error { return ErrBadBody }
+
+func badBody(format string, args ...any) error {
+	return &bodyError{msg: fmt.Sprintf(format, args...)}
+}
+
 // ReadBody reads at most limit bytes of r (DefaultMaxBody when limit <= 0)
 // and fails, wrapping ErrBodyTooLarge and naming the limit, when there is
 // more.
@@ -56,27 +67,27 @@ func sizeString(n int64) string {
 // breaks.
 func DecodeJSON(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, fmt.Errorf("the body is empty, expected JSON: %w", ErrBadBody)
+		return nil, badBody("the body is empty, expected JSON")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("the body is not valid JSON: %s: %w", jsonErrorText(err, dec.InputOffset()), ErrBadBody)
+		return nil, badBody("the body is not valid JSON: %s", jsonErrorText(err, len(body)))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("the body is not valid JSON: unexpected data after the JSON value at byte %d: %w", dec.InputOffset(), ErrBadBody)
+		return nil, badBody("the body is not valid JSON: unexpected data after the JSON value at byte %d", dec.InputOffset())
 	}
 	return v, nil
 }
 
-func jsonErrorText(err error, offset int64) string {
+func jsonErrorText(err error, size int) string {
 	var se *json.SyntaxError
 	if errors.As(err, &se) {
 		return fmt.Sprintf("at byte %d: %v", se.Offset, se)
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return fmt.Sprintf("it ends early, at byte %d", offset)
+		return fmt.Sprintf("it ends early, after byte %d, with an unfinished value", size)
 	}
 	return err.Error()
 }
@@ -100,7 +111,7 @@ func ParseGeneric(body []byte) (GenericEvent, error) {
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
-		return GenericEvent{}, fmt.Errorf(`the body is %s, expected an object {"trigger": "<pack>.<name>", "payload": {...}}: %w`, jsonKind(v), ErrBadBody)
+		return GenericEvent{}, badBody(`the body is %s, expected an object {"trigger": "<pack>.<name>", "payload": {...}}`, jsonKind(v))
 	}
 	var extra []string
 	for k := range obj {
@@ -110,18 +121,18 @@ func ParseGeneric(body []byte) (GenericEvent, error) {
 	}
 	if len(extra) > 0 {
 		sort.Strings(extra)
-		return GenericEvent{}, fmt.Errorf(`/%s: unknown field, the body takes "trigger" and "payload": %w`, escapePointer(extra[0]), ErrBadBody)
+		return GenericEvent{}, badBody(`/%s: unknown field, the body takes "trigger" and "payload"`, escapePointer(extra[0]))
 	}
 	tv, ok := obj["trigger"]
 	if !ok {
-		return GenericEvent{}, fmt.Errorf(`/trigger: required, the trigger type reference such as "mypack.my_trigger": %w`, ErrBadBody)
+		return GenericEvent{}, badBody(`/trigger: required, the trigger type reference such as "mypack.my_trigger"`)
 	}
 	ref, ok := tv.(string)
 	if !ok {
-		return GenericEvent{}, fmt.Errorf(`/trigger: got %s, expected a string such as "mypack.my_trigger": %w`, jsonKind(tv), ErrBadBody)
+		return GenericEvent{}, badBody(`/trigger: got %s, expected a string such as "mypack.my_trigger"`, jsonKind(tv))
 	}
 	if !refPattern.MatchString(ref) {
-		return GenericEvent{}, fmt.Errorf(`/trigger: %q is not a trigger reference, expected "<pack>.<name>": %w`, truncate(ref, 100), ErrBadBody)
+		return GenericEvent{}, badBody(`/trigger: %q is not a trigger reference, expected "<pack>.<name>"`, truncate(ref, 100))
 	}
 	ev := GenericEvent{Trigger: ref, Payload: map[string]any{}}
 	switch p := obj["payload"].(type) {
@@ -129,7 +140,7 @@ func ParseGeneric(body []byte) (GenericEvent, error) {
 	case map[string]any:
 		ev.Payload = p
 	default:
-		return GenericEvent{}, fmt.Errorf(`/payload: got %s, expected an object: %w`, jsonKind(p), ErrBadBody)
+		return GenericEvent{}, badBody(`/payload: got %s, expected an object`, jsonKind(p))
 	}
 	return ev, nil
 }
@@ -194,7 +205,7 @@ func decodeByType(contentType string, body []byte) (any, error) {
 	if contentType != "" {
 		var err error
 		if mt, _, err = mime.ParseMediaType(contentType); err != nil {
-			return nil, fmt.Errorf("the Content-Type %q does not parse: %w: %w", truncate(contentType, 100), err, ErrBadBody)
+			return nil, badBody("the Content-Type %q does not parse: %v", truncate(contentType, 100), err)
 		}
 	}
 	switch {
@@ -203,7 +214,7 @@ func decodeByType(contentType string, body []byte) (any, error) {
 	case mt == "application/x-www-form-urlencoded":
 		vals, err := url.ParseQuery(string(body))
 		if err != nil {
-			return nil, fmt.Errorf("the form body does not parse: %w: %w", err, ErrBadBody)
+			return nil, badBody("the form body does not parse: %v", err)
 		}
 		out := map[string]any{}
 		for k, vs := range vals {
@@ -219,7 +230,7 @@ func decodeByType(contentType string, body []byte) (any, error) {
 		}
 		return out, nil
 	}
-	return nil, fmt.Errorf("the Content-Type %q is not accepted, send application/json or application/x-www-form-urlencoded: %w", mt, ErrBadBody)
+	return nil, badBody("the Content-Type %q is not accepted, send application/json or application/x-www-form-urlencoded", mt)
 }
 
 // urlPattern is a webhook URL (the url parameter of a core.webhook rule):

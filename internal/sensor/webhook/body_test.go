@@ -40,7 +40,7 @@ func TestParseGeneric(t *testing.T) {
 		{body: `{"trigger": "a.b", "payload": null}`, trigger: "a.b", payload: map[string]any{}},
 		{body: ``, err: "the body is empty, expected JSON"},
 		{body: `{"trigger": "a.b",}`, err: "the body is not valid JSON: at byte 19"},
-		{body: `{"trigger": "a.b"`, err: "the body is not valid JSON: it ends early"},
+		{body: `{"trigger": "a.b"`, err: "the body is not valid JSON: it ends early, after byte 17"},
 		{body: `{"trigger": "a.b"} {}`, err: "unexpected data after the JSON value"},
 		{body: `[1]`, err: `the body is an array, expected an object {"trigger"`},
 		{body: `{"payload": {}}`, err: `/trigger: required`},
@@ -54,6 +54,9 @@ func TestParseGeneric(t *testing.T) {
 		if tt.err != "" {
 			if !errors.Is(err, ErrBadBody) || !strings.Contains(err.Error(), tt.err) {
 				t.Errorf("ParseGeneric(%s) error %v, want %q", tt.body, err, tt.err)
+			}
+			if err != nil && strings.Contains(err.Error(), ErrBadBody.Error()) {
+				t.Errorf("ParseGeneric(%s) error %q repeats the sentinel's text to the sender", tt.body, err)
 			}
 			continue
 		}
