@@ -5,26 +5,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/bwc-project/bwc/internal/nodetools"
 )
 
 // aslValidator finds npm's asl-validator, installed by `make node-tools`.
 func aslValidator(t *testing.T) string {
 	t.Helper()
-	dir := os.Getenv("BWC_NODE_MODULES")
-	if dir == "" {
-		wd, _ := os.Getwd()
-		for d := wd; d != filepath.Dir(d); d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "tools", "node_modules")
-				break
-			}
-		}
-	}
-	bin := filepath.Join(dir, ".bin", "asl-validator")
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("asl-validator not found at %s: run make node-tools", bin)
-	}
-	return bin
+	return filepath.Join(nodetools.Require(t, "asl-validator"), ".bin", "asl-validator")
 }
 
 // Every compiled workflow is accepted by asl-validator; a broken definition

@@ -19,7 +19,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -33,6 +32,7 @@ import (
 
 	"github.com/bwc-project/bwc/internal/asl"
 	"github.com/bwc-project/bwc/internal/asl/asltest"
+	"github.com/bwc-project/bwc/internal/nodetools"
 )
 
 func main() {
@@ -42,28 +42,11 @@ func main() {
 	}
 }
 
+// findNodeModules finds the node_modules directory holding aws-local-stepfunctions.
 func findNodeModules(flagDir string) (string, error) {
-	dir := flagDir
-	if dir == "" {
-		dir = os.Getenv("BWC_NODE_MODULES")
-	}
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", fmt.Errorf("finding the working directory: %w", err)
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "tools", "node_modules")
-				break
-			}
-			if filepath.Dir(d) == d {
-				return "", errors.New("cannot find the repository root; set BWC_NODE_MODULES")
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "aws-local-stepfunctions", "package.json")); err != nil {
-		return "", fmt.Errorf("npm package aws-local-stepfunctions not found in %s: run `make node-tools`", dir)
+	dir, err := nodetools.Find(flagDir, "aws-local-stepfunctions")
+	if err != nil {
+		return "", fmt.Errorf("finding the reference implementation: %w", err)
 	}
 	return dir, nil
 }

@@ -17,7 +17,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"math"
@@ -29,6 +28,7 @@ import (
 	"time"
 
 	"github.com/bwc-project/bwc/internal/jsonata"
+	"github.com/bwc-project/bwc/internal/nodetools"
 )
 
 type benchCase struct {
@@ -76,28 +76,11 @@ func input() map[string]any {
 	return map[string]any{"items": items}
 }
 
+// findNodeModules finds the node_modules directory holding jsonata.
 func findNodeModules(flagDir string) (string, error) {
-	dir := flagDir
-	if dir == "" {
-		dir = os.Getenv("BWC_NODE_MODULES")
-	}
-	if dir == "" {
-		wd, err := os.Getwd()
-		if err != nil {
-			return "", err
-		}
-		for d := wd; ; d = filepath.Dir(d) {
-			if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-				dir = filepath.Join(d, "tools", "node_modules")
-				break
-			}
-			if filepath.Dir(d) == d {
-				return "", errors.New("cannot find the repository root; set BWC_NODE_MODULES")
-			}
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "jsonata", "package.json")); err != nil {
-		return "", fmt.Errorf("npm package jsonata not found in %s: run `make node-tools`", dir)
+	dir, err := nodetools.Find(flagDir, "jsonata")
+	if err != nil {
+		return "", fmt.Errorf("finding the reference implementation: %w", err)
 	}
 	return dir, nil
 }

@@ -19,32 +19,15 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/bwc-project/bwc/internal/nodetools"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
 	"github.com/bwc-project/bwc/internal/store/storetest"
 )
 
-// nodeModules finds tools/node_modules: $BWC_NODE_MODULES, else the
-// repository's, found by walking up to go.mod.
-func nodeModules(t *testing.T) string {
-	if dir := os.Getenv("BWC_NODE_MODULES"); dir != "" {
-		return dir
-	}
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return filepath.Join(dir, "tools", "node_modules")
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			t.Fatal("cannot find the repository root (go.mod) to locate tools/node_modules")
-		}
-		dir = parent
-	}
-}
+// nodeModules finds the npm packages the tests run; it fails the test when
+// dynalite is not installed.
+func nodeModules(t *testing.T) string { return nodetools.Require(t, "dynalite") }
 
 // startDynalite runs dynalite (in memory) on a free loopback port until
 // the test ends and returns a client for it.
