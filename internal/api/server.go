@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -134,7 +135,7 @@ func New(pub Publisher, runner Runner, inq Inquiries, records Records, catalog C
 	m.HandleFunc("POST /api/v1/webhooks/{url...}", s.webhook) // API key or signature: see webhook
 	m.HandleFunc("POST /api/v1/executions", s.auth(s.runAction))
 	m.HandleFunc("GET /api/v1/executions", s.auth(s.listExecutions))
-	m.HandleFunc("GET /api/v1/executions/{id}", s.auth(s.getExecution))
+	m.HandleFunc("GET /api/v1/executions/{id}", s.auth(getByID(s, "execution", "id", s.records.GetExecution)))
 	m.HandleFunc("GET /api/v1/executions/{id}/output", s.auth(s.output))
 	m.HandleFunc("POST /api/v1/executions/{id}/cancel", s.auth(s.cancel))
 	m.HandleFunc("POST /api/v1/executions/{id}/re-run", s.auth(s.reRun))
@@ -143,16 +144,16 @@ func New(pub Publisher, runner Runner, inq Inquiries, records Records, catalog C
 	m.HandleFunc("DELETE /api/v1/executions/{id}", s.auth(s.cancel))
 	m.HandleFunc("GET /api/v1/actions/{ref}", s.auth(s.getAction))
 	m.HandleFunc("GET /api/v1/trigger-instances", s.auth(s.listTriggerInstances))
-	m.HandleFunc("GET /api/v1/trigger-instances/{id}", s.auth(s.getTriggerInstance))
+	m.HandleFunc("GET /api/v1/trigger-instances/{id}", s.auth(getByID(s, "trigger instance", "id", s.records.GetTriggerInstance)))
 	m.HandleFunc("GET /api/v1/enforcements", s.auth(s.listEnforcements))
-	m.HandleFunc("GET /api/v1/enforcements/{id}", s.auth(s.getEnforcement))
-	m.HandleFunc("GET /api/v1/traces/{tag}", s.auth(s.getTrace))
+	m.HandleFunc("GET /api/v1/enforcements/{id}", s.auth(getByID(s, "enforcement", "id", s.records.GetEnforcement)))
+	m.HandleFunc("GET /api/v1/traces/{tag}", s.auth(getByID(s, "trace", "tag", s.records.GetTrace)))
 	m.HandleFunc("GET /api/v1/keys/{scope}", s.auth(s.listKeys))
 	m.HandleFunc("GET /api/v1/keys/{scope}/{name}", s.auth(s.getKey))
 	m.HandleFunc("PUT /api/v1/keys/{scope}/{name}", s.auth(s.putKey))
 	m.HandleFunc("DELETE /api/v1/keys/{scope}/{name}", s.auth(s.deleteKey))
 	m.HandleFunc("GET /api/v1/inquiries", s.auth(s.listInquiries))
-	m.HandleFunc("GET /api/v1/inquiries/{id}", s.auth(s.getInquiry))
+	m.HandleFunc("GET /api/v1/inquiries/{id}", s.auth(getByID(s, "inquiry", "id", s.records.GetInquiry)))
 	m.HandleFunc("POST /api/v1/inquiries/{id}/respond", s.auth(s.respond))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
@@ -260,22 +261,9 @@ func (s *Server) runAction(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, ex)
 }
 
-func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
-	ex, err := s.records.GetExecution(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, "reading execution "+r.PathValue("id"), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ex)
-}
-
 func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, ok := intParam(w, q.Get("limit"), "limit")
-	if !ok {
-		return
-	}
-	tr, ok := timeRange(w, q)
+	limit, tr, ok := pageParams(w, q)
 	if !ok {
 		return
 	}
@@ -369,22 +357,9 @@ func (s *Server) reRun(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, ex)
 }
 
-func (s *Server) getTriggerInstance(w http.ResponseWriter, r *http.Request) {
-	ti, err := s.records.GetTriggerInstance(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, "reading trigger instance "+r.PathValue("id"), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, ti)
-}
-
 func (s *Server) listTriggerInstances(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, ok := intParam(w, q.Get("limit"), "limit")
-	if !ok {
-		return
-	}
-	tr, ok := timeRange(w, q)
+	limit, tr, ok := pageParams(w, q)
 	if !ok {
 		return
 	}
@@ -396,22 +371,9 @@ func (s *Server) listTriggerInstances(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, TriggerInstanceList{Items: nonNilSlice(page.Items), Next: page.Next})
 }
 
-func (s *Server) getEnforcement(w http.ResponseWriter, r *http.Request) {
-	e, err := s.records.GetEnforcement(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, "reading enforcement "+r.PathValue("id"), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, e)
-}
-
 func (s *Server) listEnforcements(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	limit, ok := intParam(w, q.Get("limit"), "limit")
-	if !ok {
-		return
-	}
-	tr, ok := timeRange(w, q)
+	limit, tr, ok := pageParams(w, q)
 	if !ok {
 		return
 	}
@@ -421,24 +383,6 @@ func (s *Server) listEnforcements(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, EnforcementList{Items: nonNilSlice(page.Items), Next: page.Next})
-}
-
-func (s *Server) getTrace(w http.ResponseWriter, r *http.Request) {
-	t, err := s.records.GetTrace(r.Context(), r.PathValue("tag"))
-	if err != nil {
-		s.fail(w, "reading trace "+r.PathValue("tag"), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
-}
-
-func (s *Server) getInquiry(w http.ResponseWriter, r *http.Request) {
-	q, err := s.records.GetInquiry(r.Context(), r.PathValue("id"))
-	if err != nil {
-		s.fail(w, "reading inquiry "+r.PathValue("id"), err)
-		return
-	}
-	writeJSON(w, http.StatusOK, q)
 }
 
 func (s *Server) listInquiries(w http.ResponseWriter, r *http.Request) {
@@ -615,4 +559,28 @@ func nonNilSlice[T any](s []T) []T {
 		return []T{}
 	}
 	return s
+}
+
+// getByID serves GET of one record whose id is the path value param.
+func getByID[T any](s *Server, what, param string, get func(context.Context, string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id := r.PathValue(param)
+		v, err := get(r.Context(), id)
+		if err != nil {
+			s.fail(w, "reading "+what+" "+id, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+// pageParams reads the limit and the time range (since, until) of a list;
+// on a bad value it has written the 400 and returns false.
+func pageParams(w http.ResponseWriter, q url.Values) (int, store.TimeRange, bool) {
+	limit, ok := intParam(w, q.Get("limit"), "limit")
+	if !ok {
+		return 0, store.TimeRange{}, false
+	}
+	tr, ok := timeRange(w, q)
+	return limit, tr, ok
 }
