@@ -1,19 +1,16 @@
 package asl
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
+
+	"github.com/bwc-project/bwc/internal/jsonata"
 )
 
 // intrinsicCall is a parsed intrinsic function call, e.g.
@@ -415,19 +412,8 @@ func (x *run) callIntrinsic(fr *frame, c *intrinsicCall, input any) (any, error)
 		if !ok {
 			return nil, intrinsicFailure("The algorithm of States.Hash must be a string")
 		}
-		var h hash.Hash
-		switch alg {
-		case "MD5":
-			h = md5.New()
-		case "SHA-1":
-			h = sha1.New()
-		case "SHA-256":
-			h = sha256.New()
-		case "SHA-384":
-			h = sha512.New384()
-		case "SHA-512":
-			h = sha512.New()
-		default:
+		h, ok := jsonata.NewHash(alg)
+		if !ok {
 			return nil, intrinsicFailure("Unsupported hashing algorithm %q: expected MD5, SHA-1, SHA-256, SHA-384 or SHA-512", alg)
 		}
 		data, ok := args[0].(string)

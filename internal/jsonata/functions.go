@@ -1488,19 +1488,8 @@ func fnHash(_ call, args []any) (any, error) {
 	if a, ok := args[1].(string); ok {
 		alg = a
 	}
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h, ok := NewHash(alg)
+	if !ok {
 		return nil, &Error{Code: "D3202", Value: alg, Message: "Unsupported hash algorithm " + strconv.Quote(alg) + ": expected MD5, SHA-1, SHA-256, SHA-384 or SHA-512"}
 	}
 	h.Write([]byte(s))
@@ -1532,4 +1521,22 @@ func fnParse(_ call, args []any) (any, error) {
 		return nil, &Error{Code: "D3201", Value: s, Message: "Invalid JSON passed to $parse: " + err.Error()}
 	}
 	return v, nil
+}
+
+// NewHash returns a hash of one of the algorithms Step Functions offers to
+// $hash and States.Hash: MD5, SHA-1, SHA-256, SHA-384 or SHA-512.
+func NewHash(alg string) (hash.Hash, bool) {
+	switch alg {
+	case "MD5":
+		return md5.New(), true
+	case "SHA-1":
+		return sha1.New(), true
+	case "SHA-256":
+		return sha256.New(), true
+	case "SHA-384":
+		return sha512.New384(), true
+	case "SHA-512":
+		return sha512.New(), true
+	}
+	return nil, false
 }
