@@ -85,5 +85,30 @@ command documents otherwise.`,
 		newExecutionCmd(),
 		newASLCmd(),
 	)
+	badInputExits2(root)
 	return root
+}
+
+// badInputExits2 makes wrong arguments and flags exit with code 2, with the
+// command's usage line, on every command: they are bad input like an
+// unreadable file.
+func badInputExits2(root *cobra.Command) {
+	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
+		return &exitError{code: 2, msg: fmt.Sprintf("bwc %s: %v (usage: %s)", cmd.Name(), err, cmd.UseLine())}
+	})
+	var walk func(*cobra.Command)
+	walk = func(cmd *cobra.Command) {
+		if args := cmd.Args; args != nil {
+			cmd.Args = func(c *cobra.Command, a []string) error {
+				if err := args(c, a); err != nil {
+					return &exitError{code: 2, msg: fmt.Sprintf("bwc %s: %v (usage: %s)", c.Name(), err, c.UseLine())}
+				}
+				return nil
+			}
+		}
+		for _, sub := range cmd.Commands() {
+			walk(sub)
+		}
+	}
+	walk(root)
 }

@@ -60,13 +60,6 @@ func packCheck(dirs []string) (*pack.Set, pack.Diagnostics, error) {
 	return set, diags.Sort(), nil
 }
 
-// packFlagErrors makes flag errors exit with code 2, like other bad input.
-func packFlagErrors(cmd *cobra.Command) {
-	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
-		return &exitError{code: 2, msg: fmt.Sprintf("bwc: %v", err)}
-	})
-}
-
 // packSummary is one pack's line in validate and list.
 type packSummary struct {
 	Ref          string `json:"ref"`
@@ -181,7 +174,6 @@ be read or bad flags.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print the report as JSON")
-	packFlagErrors(cmd)
 	return cmd
 }
 
@@ -265,7 +257,6 @@ bad flags.`,
 		},
 	}
 	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print the list as JSON")
-	packFlagErrors(cmd)
 	return cmd
 }
 
@@ -294,7 +285,7 @@ Flags:
                 "sensor"|"policy", "<kind>": {...}} with every field.
 
 Exit codes: 0 shown; 1 nothing has that reference (with a suggestion for near
-misses); 2 a directory cannot be read or bad flags.`,
+misses); 2 a directory cannot be read, or bad flags or arguments.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			set, diags, err := packCheck(dirs)
@@ -322,7 +313,6 @@ misses); 2 a directory cannot be read or bad flags.`,
 	}
 	cmd.Flags().StringArrayVar(&dirs, "packs", nil, `a directory of packs (repeatable; default "packs")`)
 	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print as JSON")
-	packFlagErrors(cmd)
 	return cmd
 }
 

@@ -55,7 +55,7 @@ func TestPackCommands(t *testing.T) {
 		{"show a sensor", []string{"pack", "show", "core.Timers", "--packs", testPacks}, 0, []string{"sensor core.Timers", "core.CronTimer"}, ""},
 		{"show a policy", []string{"pack", "show", "examples.remediate_disk_concurrency", "--packs", testPacks}, 0, []string{"action.concurrency", "threshold"}, ""},
 		{"show an unknown ref", []string{"pack", "show", "examples.disk_alrt", "--packs", testPacks}, 1, nil, `did you mean "examples.disk_alert"?`},
-		{"show needs a ref", []string{"pack", "show", "--packs", testPacks}, 1, nil, "accepts 1 arg"},
+		{"show needs a ref", []string{"pack", "show", "--packs", testPacks}, 2, nil, "accepts 1 arg"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -297,11 +297,33 @@ func readTriggerInstance(stdin io.Reader, arg string) (*triggerInstance, error) 
 	if err != nil {
 		return nil, fmt.Errorf("reading the trigger instance: %w", err)
 	}
-	dec := json.NewDecoder(bytes.NewReader(src))
-	dec.DisallowUnknownFields()
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(src, &fields); err != nil {
+		found := "invalid JSON (" + err.Error() + ")"
+		if json.Valid(src) {
+			found = jsonKind(src)
+		}
+		return nil, fmt.Errorf("trigger instance %s: found %s, expected {\"trigger\": \"<type ref>\", \"payload\": {...}}", arg, found)
+	}
 	var inst triggerInstance
-	if err := dec.Decode(&inst); err != nil {
-		return nil, fmt.Errorf("trigger instance %s: %w (expected {\"trigger\": \"<type ref>\", \"payload\": {...}})", arg, err)
+	for name, raw := range fields {
+		var dst any
+		want := "a string"
+		switch name {
+		case "trigger":
+			dst = &inst.Trigger
+		case "id":
+			dst = &inst.ID
+		case "payload":
+			dst, want = &inst.Payload, "an object"
+		case "trigger_parameters":
+			dst, want = &inst.TriggerParameters, "an object"
+		default:
+			return nil, fmt.Errorf("trigger instance %s: /%s: unknown field: expected trigger, payload, trigger_parameters or id", arg, name)
+		}
+		if err := json.Unmarshal(raw, dst); err != nil {
+			return nil, fmt.Errorf("trigger instance %s: /%s: found %s, expected %s", arg, name, jsonKind(raw), want)
+		}
 	}
 	if inst.Trigger == "" {
 		return nil, fmt.Errorf("trigger instance %s: \"trigger\" is missing: expected the trigger type's reference, e.g. core.webhook", arg)
@@ -489,4 +511,25 @@ func writeJSON(w io.Writer, v any) error {
 		return fmt.Errorf("writing JSON: %w", err)
 	}
 	return nil
+}
+
+// jsonKind names the kind of a JSON value for error messages.
+func jsonKind(raw json.RawMessage) string {
+	t := bytes.TrimSpace(raw)
+	if len(t) == 0 {
+		return "nothing"
+	}
+	switch t[0] {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case '"':
+		return "a string"
+	case 't', 'f':
+		return "a boolean"
+	case 'n':
+		return "null"
+	}
+	return "a number"
 }

@@ -51,6 +51,9 @@ func TestRuleTest(t *testing.T) {
 	wrongURL := write("url.json", `{"trigger": "core.webhook", "trigger_parameters": {"url": "elsewhere"}, "payload": {"body": {"labels": {"alertname": "DiskFull", "severity": "critical", "instance": "web-01"}}}}`)
 	bad := write("bad.json", `{"trigger": "core.webhook", "payload": `)
 	noTrigger := write("notrigger.json", `{"payload": {}}`)
+	arrayPayload := write("array.json", `{"trigger": "core.webhook", "payload": [1]}`)
+	extraField := write("extra.json", `{"trigger": "core.webhook", "payload": {}, "trigger_type": "x"}`)
+	notObject := write("list.json", `[{"trigger": "core.webhook"}]`)
 	config := write("config.yaml", "health_url: https://status.example.com/healthz\n")
 	tests := []struct {
 		name     string
@@ -69,6 +72,9 @@ func TestRuleTest(t *testing.T) {
 		{"json output", []string{"examples.disk_alert", "--trigger-instance", other, "--json"}, 1, []string{`"matched": false`}, "", ""},
 		{"unknown rule", []string{"examples.disk_alrt", "--trigger-instance", other}, 2, nil, `rule examples.disk_alrt does not exist (did you mean "examples.disk_alert"?)`, ""},
 		{"bad instance", []string{"examples.disk_alert", "--trigger-instance", bad}, 2, nil, "trigger instance", ""},
+		{"payload not an object", []string{"examples.disk_alert", "--trigger-instance", arrayPayload}, 2, nil, "/payload: found an array, expected an object", ""},
+		{"unknown field", []string{"examples.disk_alert", "--trigger-instance", extraField}, 2, nil, "/trigger_type: unknown field: expected trigger, payload, trigger_parameters or id", ""},
+		{"instance not an object", []string{"examples.disk_alert", "--trigger-instance", notObject}, 2, nil, `found an array, expected {"trigger"`, ""},
 		{"instance without trigger", []string{"examples.disk_alert", "--trigger-instance", noTrigger}, 2, nil, `"trigger" is missing`, ""},
 		{"missing instance flag", []string{"examples.disk_alert"}, 2, nil, "--trigger-instance is required", ""},
 		{"missing packs dir", []string{"examples.disk_alert", "--trigger-instance", other, "--packs", filepath.Join(dir, "nope")}, 2, nil, "reading packs directory", ""},

@@ -62,7 +62,7 @@ func TestServeBadInput(t *testing.T) {
 		{"packs directory missing", []string{"serve", "--packs", filepath.Join(t.TempDir(), "nope")}, 2, "not a readable directory"},
 		{"bad log level", []string{"serve", "--log-level", "loud"}, 2, "--log-level"},
 		{"unknown flag", []string{"serve", "--port", "1"}, 2, "unknown flag"},
-		{"arguments", []string{"serve", "extra"}, 1, "unknown command"},
+		{"arguments", []string{"serve", "extra"}, 2, "unknown command"},
 		{"address in use or invalid", []string{"serve", "--packs", filepath.Join("..", "..", "packs"), "--db", filepath.Join(t.TempDir(), "b.db"), "--listen", "256.0.0.1:1"}, 1, "listening on"},
 	}
 	for _, tc := range tests {
