@@ -84,9 +84,9 @@ func Rule(r *pack.Rule) rule.Rule {
 		Pack:    r.Pack,
 		Name:    r.Name,
 		Enabled: r.Enabled,
-		Pos:     rulePos(r.Pos),
+		Pos:     r.Pos,
 		Trigger: rule.Trigger{Type: r.Trigger.Type, Parameters: r.Trigger.Parameters},
-		Action:  rule.Action{Ref: r.Action.Ref, Parameters: r.Action.Parameters, Pos: rulePos(r.Action.Pos)},
+		Action:  rule.Action{Ref: r.Action.Ref, Parameters: r.Action.Parameters, Pos: r.Action.Pos},
 	}
 	for _, c := range r.Criteria {
 		out.Criteria = append(out.Criteria, rule.Criterion{
@@ -94,13 +94,11 @@ func Rule(r *pack.Rule) rule.Rule {
 			Op:        c.Type,
 			Pattern:   c.Pattern,
 			Condition: c.Condition,
-			Pos:       rulePos(c.Pos),
+			Pos:       c.Pos,
 		})
 	}
 	return out
 }
-
-func rulePos(p pack.Pos) rule.Pos { return rule.Pos{File: p.File, Line: p.Line, Col: p.Col} }
 
 func ruleDiagnostics(err error) pack.Diagnostics {
 	if err == nil {
@@ -120,7 +118,7 @@ func ruleDiagnostics(err error) pack.Diagnostics {
 			}
 		}
 		out = append(out, pack.Diagnostic{
-			Pos:     pack.Pos{File: e.Pos.File, Line: e.Pos.Line, Col: e.Pos.Col},
+			Pos:     e.Pos,
 			Field:   field,
 			Message: e.Msg,
 		})
@@ -139,7 +137,7 @@ func workflowDiagnostics(a *pack.Action, err error) pack.Diagnostics {
 		if e.Task != "" {
 			field = "task " + e.Task
 		}
-		pos := pack.Pos{File: e.Pos.File, Line: e.Pos.Line, Col: e.Pos.Col}
+		pos := e.Pos
 		if pos.File == "" {
 			pos = pack.Pos{File: a.EntryPointPath}
 		}

@@ -1,29 +1,15 @@
 package pack
 
 import (
-	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/bwc-project/bwc/internal/srcpos"
 )
 
-// Pos is a position in a pack file. File is the path as the user wrote the
-// packs directory, joined with the file's path inside it (slash-separated).
-type Pos struct {
-	File string `json:"file"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"col,omitempty"`
-}
-
-func (p Pos) String() string {
-	switch {
-	case p.File == "":
-		return ""
-	case p.Line == 0:
-		return p.File
-	default:
-		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-	}
-}
+// Pos is a position in a pack file (File is the path as the user wrote the
+// packs directory, joined with the file's path inside it).
+type Pos = srcpos.Pos
 
 // Diagnostic is one problem in a pack: where it is, the field it is about
 // (a dotted path such as parameters.cmd.type, or a JSON pointer inside a

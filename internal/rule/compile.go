@@ -7,25 +7,12 @@ import (
 	"math"
 	"sort"
 	"strings"
+
+	"github.com/bwc-project/bwc/internal/srcpos"
 )
 
 // Pos is a position in a pack file.
-type Pos struct {
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"col,omitempty"`
-}
-
-func (p Pos) String() string {
-	switch {
-	case p.File == "":
-		return ""
-	case p.Line == 0:
-		return p.File
-	default:
-		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-	}
-}
+type Pos = srcpos.Pos
 
 // Rule is a rule as the compiler needs it; FromPack builds one from a loaded
 // pack rule.

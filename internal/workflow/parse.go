@@ -9,21 +9,11 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/bwc-project/bwc/internal/spell"
+	"github.com/bwc-project/bwc/internal/srcpos"
 )
 
 // Pos is a position in a workflow file.
-type Pos struct {
-	File string `json:"file,omitempty"`
-	Line int    `json:"line,omitempty"`
-	Col  int    `json:"col,omitempty"`
-}
-
-func (p Pos) String() string {
-	if p.Line == 0 {
-		return p.File
-	}
-	return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
-}
+type Pos = srcpos.Pos
 
 // Workflow is a parsed workflow definition.
 type Workflow struct {
