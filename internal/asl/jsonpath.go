@@ -178,7 +178,7 @@ func parseBracket(src string, i int) (pathStep, int, error) {
 		return pathStep{kind: 'f', filter: f}, next, nil
 	case strings.HasPrefix(body, "'") || strings.HasPrefix(body, "\""):
 		var names []string
-		for _, part := range splitTop(body, ',') {
+		for _, part := range splitOp(body, ",") {
 			part = strings.TrimSpace(part)
 			if len(part) < 2 || (part[0] != '\'' && part[0] != '"') || part[len(part)-1] != part[0] {
 				return pathStep{}, i, fmt.Errorf("%w: bad quoted name %s at offset %d", errPath, part, i)
@@ -249,35 +249,6 @@ func matchingBracket(src string, i int) int {
 	return -1
 }
 
-func splitTop(s string, sep byte) []string {
-	var out []string
-	var quote byte
-	depth, start := 0, 0
-	for j := 0; j < len(s); j++ {
-		c := s[j]
-		if quote != 0 {
-			if c == quote {
-				quote = 0
-			}
-			continue
-		}
-		switch c {
-		case '\'', '"':
-			quote = c
-		case '(', '[':
-			depth++
-		case ')', ']':
-			depth--
-		case sep:
-			if depth == 0 {
-				out = append(out, s[start:j])
-				start = j + 1
-			}
-		}
-	}
-	return append(out, s[start:])
-}
-
 func parseFilter(s string) (*filterExpr, error) {
 	if parts := splitOp(s, "||"); len(parts) > 1 {
 		f := &filterExpr{}
@@ -345,6 +316,7 @@ func parseFilter(s string) (*filterExpr, error) {
 	return nil, fmt.Errorf("%w: bad filter %q", errPath, s)
 }
 
+// splitOp splits s at every op outside quotes, parentheses and brackets.
 func splitOp(s, op string) []string {
 	var out []string
 	var quote byte

@@ -726,18 +726,9 @@ func (r *run) handle(f *frame, st *State, e *Failure) {
 		if st.QueryLanguage == JSONata {
 			states := r.statesVar(f, st, f.Input)
 			states["errorOutput"] = errOut
-			if c.Assign != nil {
-				if vars, err = r.assign(f, st, c.Assign, f.Input, states); err != nil {
-					r.fail(f, st, asFailure(err))
-					return
-				}
-			}
-			output = errOut
-			if c.HasOutput {
-				if output, err = r.jsonataField(f, st, "Output", c.Output, states); err != nil {
-					r.fail(f, st, asFailure(err))
-					return
-				}
+			if output, vars, err = r.assignOutput(f, st, c.Assign, c.HasOutput, c.Output, errOut, states); err != nil {
+				r.fail(f, st, asFailure(err))
+				return
 			}
 		} else {
 			if c.Assign != nil {
@@ -794,18 +785,9 @@ func (r *run) complete(f *frame, st *State, result any) {
 	if st.QueryLanguage == JSONata {
 		states := r.statesVar(f, st, f.Input)
 		states["result"] = result
-		if st.Assign != nil {
-			if vars, err = r.assign(f, st, st.Assign, f.Input, states); err != nil {
-				r.handleAfter(f, st, err)
-				return
-			}
-		}
-		output = result
-		if st.HasOutput {
-			if output, err = r.jsonataField(f, st, "Output", st.Output, states); err != nil {
-				r.handleAfter(f, st, err)
-				return
-			}
+		if output, vars, err = r.assignOutput(f, st, st.Assign, st.HasOutput, st.Output, result, states); err != nil {
+			r.handleAfter(f, st, err)
+			return
 		}
 	} else {
 		sel := result
@@ -850,18 +832,9 @@ func (r *run) finishPlain(f *frame, st *State) {
 	var err error
 	if st.QueryLanguage == JSONata {
 		states := r.statesVar(f, st, input)
-		if st.Assign != nil {
-			if vars, err = r.assign(f, st, st.Assign, input, states); err != nil {
-				r.handle(f, st, asFailure(err))
-				return
-			}
-		}
-		output = input
-		if st.HasOutput {
-			if output, err = r.jsonataField(f, st, "Output", st.Output, states); err != nil {
-				r.handle(f, st, asFailure(err))
-				return
-			}
+		if output, vars, err = r.assignOutput(f, st, st.Assign, st.HasOutput, st.Output, input, states); err != nil {
+			r.handle(f, st, asFailure(err))
+			return
 		}
 	} else {
 		eff, err := r.inputPath(f, st, input)
@@ -1033,22 +1006,31 @@ func (r *run) choice(f *frame, st *State) {
 }
 
 func (r *run) choiceExit(f *frame, st *State, assign map[string]any, out any, hasOut bool, next string, states map[string]any) {
-	var vars map[string]any
-	var err error
-	if assign != nil {
-		if vars, err = r.assign(f, st, assign, f.Input, states); err != nil {
-			r.handle(f, st, asFailure(err))
-			return
-		}
-	}
-	output := f.Input
-	if hasOut {
-		if output, err = r.jsonataField(f, st, "Output", out, states); err != nil {
-			r.handle(f, st, asFailure(err))
-			return
-		}
+	output, vars, err := r.assignOutput(f, st, assign, hasOut, out, f.Input, states)
+	if err != nil {
+		r.handle(f, st, asFailure(err))
+		return
 	}
 	r.exit(f, st, output, vars, next, false)
+}
+
+// assignOutput evaluates a JSONata-mode state's (or catcher's or choice
+// rule's) Assign against the state's input and then its Output; output is
+// def when there is no Output field. Assign sees the values from before the
+// state, so it is evaluated first, as Step Functions does.
+func (r *run) assignOutput(f *frame, st *State, assign map[string]any, hasOut bool, out, def any, states map[string]any) (output any, vars map[string]any, err error) {
+	if assign != nil {
+		if vars, err = r.assign(f, st, assign, f.Input, states); err != nil {
+			return nil, nil, err
+		}
+	}
+	output = def
+	if hasOut {
+		if output, err = r.jsonataField(f, st, "Output", out, states); err != nil {
+			return nil, nil, err
+		}
+	}
+	return output, vars, nil
 }
 
 func (r *run) wait(f *frame, st *State) {
