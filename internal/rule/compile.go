@@ -146,15 +146,7 @@ func (e *Error) Error() string {
 }
 
 // Errors is every compile error of a rule or a rule set.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	lines := make([]string, len(es))
-	for i, e := range es {
-		lines[i] = e.Error()
-	}
-	return strings.Join(lines, "\n")
-}
+type Errors = srcpos.Errors[*Error]
 
 // Compile compiles one rule. payloadSchema is the JSON Schema of the trigger
 // type's payload (nil when unknown); it only decides how much the pattern can

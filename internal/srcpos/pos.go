@@ -2,7 +2,10 @@
 // loader and of the rule and workflow compilers point at.
 package srcpos
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Pos is a position in a pack file: the path as the user wrote the packs
 // directory joined with the file's path in it, and a 1-based line and
@@ -24,4 +27,16 @@ func (p Pos) String() string {
 	default:
 		return fmt.Sprintf("%s:%d:%d", p.File, p.Line, p.Col)
 	}
+}
+
+// Errors is every diagnostic of one run of a compiler, as one error whose
+// text has a line per diagnostic.
+type Errors[E error] []E
+
+func (es Errors[E]) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
 }

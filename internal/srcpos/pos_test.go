@@ -1,6 +1,9 @@
 package srcpos
 
-import "testing"
+import (
+	"errors"
+	"testing"
+)
 
 func TestString(t *testing.T) {
 	tests := []struct {
@@ -16,5 +19,15 @@ func TestString(t *testing.T) {
 		if got := tt.p.String(); got != tt.want {
 			t.Errorf("%#v.String() = %q, want %q", tt.p, got, tt.want)
 		}
+	}
+}
+
+func TestErrors(t *testing.T) {
+	es := Errors[error]{errors.New("a.yaml:1:2: first"), errors.New("b.yaml: second")}
+	if got, want := es.Error(), "a.yaml:1:2: first\nb.yaml: second"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if got := (Errors[error]{}).Error(); got != "" {
+		t.Errorf("empty Errors: Error() = %q, want \"\"", got)
 	}
 }

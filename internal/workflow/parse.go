@@ -99,15 +99,7 @@ func (e *Error) Error() string {
 }
 
 // Errors is every error found in a workflow.
-type Errors []*Error
-
-func (es Errors) Error() string {
-	s := make([]string, len(es))
-	for i, e := range es {
-		s[i] = e.Error()
-	}
-	return strings.Join(s, "\n")
-}
+type Errors = srcpos.Errors[*Error]
 
 type parser struct {
 	file string
