@@ -32,44 +32,131 @@ instances, without running anything.`,
 
 func newRuleExplainCmd() *cobra.Command {
 	var dirs []string
-	var asJSON bool
+	var asJSON, all bool
 	cmd := &cobra.Command{
-		Use:   "explain <ref> [--packs DIR]... [--json]",
-		Short: "Show the event pattern, the residual condition and the parameter templates of a rule",
+		Use:   "explain <ref> | --all [--packs DIR]... [--json]",
+		Short: "Show the event pattern, the residual condition, the parameter templates and the AWS path of a rule",
 		Long: `Show what a rule compiles to: the EventBridge event pattern that selects its
 events on the bus, which criteria that pattern decides exactly ("bus"), which it
 only narrows ("bus+residual") and which only the enforcer checks ("residual"),
 the residual JSONata condition, the action's parameter templates, and whether
 the rule needs the enforcer (a residual, or $kv/$secret/$config in its
-parameters) or could start its action straight from the bus.
+parameters), and the path its events take on AWS, with the reason:
+
+  enforcer  the EventBridge rule invokes the enforcer function, which checks
+            the residual, renders the parameters, records the enforcement and
+            starts the state machine;
+  direct    EventBridge starts the state machine itself, its input copied from
+            the event by an input transformer (shown): the rule has no
+            residual, and its parameters are constants or plain paths into
+            the event.
+
+This is the decision the CDK stack makes (docs/deploy.md, "Rules: enforcer or
+direct") and bwc cost prices.
 
 Flags:
+  --all         instead of one rule, a table of every rule: its AWS path, state
+                machine and the reason.
   --packs DIR   a directory of packs (repeatable; default "packs"). The core
                 pack is part of it.
-  --json        print the compiled rule as JSON (the compiled rule set's entry).
+  --json        print JSON: the compiled rule (the compiled rule set's entry)
+                with "aws": {"path", "reason", "machine", "input_paths",
+                "input_template"}; with --all, a list of {"rule", "enabled",
+                "aws"}.
 
 Exit codes: 0 shown; 1 the rule does not exist or does not compile; 2 the packs
-cannot be loaded.`,
-		Args: cobra.ExactArgs(1),
+cannot be loaded, or no rule (or a rule and --all) given.`,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return cobra.NoArgs(cmd, args)
+			}
+			return cobra.ExactArgs(1)(cmd, args)
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := loadCompiled(cmd, dirs)
 			if err != nil {
 				return err
 			}
+			out := cmd.OutOrStdout()
+			if all {
+				paths, err := rulePaths(c)
+				if err != nil {
+					return err
+				}
+				if asJSON {
+					return writeJSON(out, paths)
+				}
+				return writeRulePaths(out, paths)
+			}
 			cr, err := findRule(c, args[0])
 			if err != nil {
 				return err
 			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return writeJSON(out, cr)
+			path, err := content.RulePath(cr, c.Machines)
+			if err != nil {
+				return err
 			}
-			return explainRule(out, cr)
+			if asJSON {
+				return writeJSON(out, struct {
+					*rule.Compiled
+					AWS content.AWSPath `json:"aws"`
+				}{cr, path})
+			}
+			return explainRule(out, cr, path)
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "show the AWS path of every rule")
 	cmd.Flags().StringArrayVar(&dirs, "packs", nil, "a directory of packs (repeatable; default packs)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	return cmd
+}
+
+// rulePath is one row of `bwc rule explain --all`.
+type rulePath struct {
+	Rule    string          `json:"rule"`
+	Enabled bool            `json:"enabled"`
+	AWS     content.AWSPath `json:"aws"`
+}
+
+// rulePaths decides the AWS path of every compiled rule, sorted by
+// reference.
+func rulePaths(c *content.Compiled) ([]rulePath, error) {
+	out := []rulePath{}
+	for _, cr := range c.Rules.Rules {
+		p, err := content.RulePath(cr, c.Machines)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, rulePath{Rule: cr.Ref, Enabled: cr.Enabled, AWS: p})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Rule < out[j].Rule })
+	return out, nil
+}
+
+func rulePathName(p rulePath) string {
+	if !p.Enabled {
+		return p.Rule + " (disabled)"
+	}
+	return p.Rule
+}
+
+// writeRulePaths writes the table of `bwc rule explain --all`.
+func writeRulePaths(w io.Writer, paths []rulePath) error {
+	var b strings.Builder
+	width := [3]int{len("RULE"), len("PATH"), len("STATE MACHINE")}
+	for _, p := range paths {
+		width[0] = max(width[0], len(rulePathName(p)))
+		width[1] = max(width[1], len(p.AWS.Path))
+		width[2] = max(width[2], len(p.AWS.Machine))
+	}
+	fmt.Fprintf(&b, "%-*s  %-*s  %-*s  %s\n", width[0], "RULE", width[1], "PATH", width[2], "STATE MACHINE", "WHY")
+	for _, p := range paths {
+		fmt.Fprintf(&b, "%-*s  %-*s  %-*s  %s\n", width[0], rulePathName(p), width[1], p.AWS.Path, width[2], p.AWS.Machine, p.AWS.Reason)
+	}
+	if _, err := io.WriteString(w, b.String()); err != nil {
+		return fmt.Errorf("writing the table: %w", err)
+	}
+	return nil
 }
 
 func newRuleCompileCmd() *cobra.Command {
@@ -218,7 +305,7 @@ func findRule(c *content.Compiled, arg string) (*rule.Compiled, error) {
 	return nil, &exitError{code: 1, msg: fmt.Sprintf("bwc: rule %s does not exist%s", arg, didYouMean(arg, refs))}
 }
 
-func explainRule(w io.Writer, cr *rule.Compiled) error {
+func explainRule(w io.Writer, cr *rule.Compiled, path content.AWSPath) error {
 	var b strings.Builder
 	state := "enabled"
 	if !cr.Enabled {
@@ -270,7 +357,21 @@ func explainRule(w io.Writer, cr *rule.Compiled) error {
 	if cr.NeedsEnforcer() {
 		b.WriteString("needed (a residual condition, or parameters that call $kv, $secret or $config)\n")
 	} else {
-		b.WriteString("not needed: on AWS the bus can start the action directly\n")
+		b.WriteString("not needed for a condition or for $kv, $secret, $config\n")
+	}
+	fmt.Fprintf(&b, "\non AWS: %s, because %s\n", path.Path, path.Reason)
+	if path.Path == content.PathDirect {
+		fmt.Fprintf(&b, "  EventBridge starts state machine %s itself, with the input\n    %s\n", path.Machine, path.InputTemplate)
+		names := make([]string, 0, len(path.InputPaths))
+		for n := range path.InputPaths {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(&b, "    <%s> = %s\n", n, path.InputPaths[n])
+		}
+	} else {
+		fmt.Fprintf(&b, "  EventBridge invokes the enforcer function, which starts state machine %s\n", path.Machine)
 	}
 	if _, err := io.WriteString(w, b.String()); err != nil {
 		return fmt.Errorf("writing the explanation: %w", err)

@@ -2,15 +2,15 @@ package stack
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/rule"
+	"github.com/bwc-project/bwc/internal/sensor/sdk"
 	"github.com/bwc-project/bwc/internal/sensor/timer"
 	"github.com/bwc-project/bwc/internal/workflow"
 )
@@ -36,17 +36,17 @@ func FunctionNames() []string {
 // ActionMachineRef is the reference under which the generic action state
 // machine appears in a plan: the machine that runs one non-workflow action
 // with the runner, so that every execution is a Step Functions execution.
-const ActionMachineRef = "bwc.action"
+const ActionMachineRef = content.ActionMachineRef
 
 // How a rule's matched events reach their execution.
 const (
 	// TargetEnforcer: the EventBridge rule invokes the enforcer Lambda, which
 	// checks the residual, renders the parameters, records the enforcement
 	// and starts the state machine with the enforcement's execution id.
-	TargetEnforcer = "enforcer"
+	TargetEnforcer = content.PathEnforcer
 	// TargetDirect: EventBridge starts the state machine itself, its input
 	// built by an input transformer from the event.
-	TargetDirect = "direct"
+	TargetDirect = content.PathDirect
 )
 
 // Plan is what the stack declares for a compiled pack set.
@@ -54,6 +54,8 @@ type Plan struct {
 	Rules    []RulePlan
 	Machines []MachinePlan
 	Timers   []TimerPlan
+	// Pollers are the packs' Go polling sensors, sorted by reference.
+	Pollers []PollerPlan
 	// Webhooks are the core.webhook urls, without leading or trailing '/',
 	// sorted and unique: each becomes the route POST /api/v1/webhooks/<url>.
 	Webhooks []string
@@ -92,6 +94,19 @@ type MachinePlan struct {
 	WaitsForInquiry bool
 }
 
+// PollerPlan is one Go polling sensor as an EventBridge Scheduler schedule
+// that invokes the poller function with {"pack", "sensor"}.
+type PollerPlan struct {
+	Sensor      string // the sensor's reference, pack.name
+	Pack        string
+	PollSeconds int
+	Expression  string // rate(...)
+}
+
+// DefaultPollSeconds is a polling sensor's interval when it sets no
+// poll_interval (internal/sensor/sdk's default).
+const DefaultPollSeconds = int(sdk.DefaultPollInterval / time.Second)
+
 // TimerPlan is one timer rule as an EventBridge Scheduler schedule.
 type TimerPlan struct {
 	Rule       string
@@ -129,6 +144,9 @@ func Build(c *content.Compiled) (*Plan, error) {
 		return nil, err
 	}
 	p.Machines = machines
+	if p.Pollers, err = planPollers(c); err != nil {
+		return nil, err
+	}
 	urls := map[string]bool{}
 	for _, r := range c.Rules.Rules {
 		rp, err := planRule(r, c.Machines)
@@ -204,162 +222,51 @@ func planMachines(c *content.Compiled) ([]MachinePlan, error) {
 	return out, nil
 }
 
-// planRule decides how a rule's events reach their execution.
+// planRule decides how a rule's events reach their execution: the same
+// decision `bwc rule explain` shows (content.RulePath).
 func planRule(r *rule.Compiled, machines map[string]*workflow.Machine) (RulePlan, error) {
-	rp := RulePlan{Ref: r.Ref, Enabled: r.Enabled, Pattern: r.Pattern, Target: TargetEnforcer, Machine: ActionMachineRef}
-	_, isWorkflow := machines[r.Action.Ref]
-	if isWorkflow {
-		rp.Machine = r.Action.Ref
-	}
-	if r.NeedsEnforcer() {
-		rp.Reason = "its parameters call $kv, $secret or $config"
-		if r.Residual != "" {
-			rp.Reason = "the rule has a residual condition the bus cannot check"
-		}
-		return rp, nil
-	}
-	paths, tmpl, err := directInput(r, isWorkflow)
+	path, err := content.RulePath(r, machines)
 	if err != nil {
-		if errors.Is(err, errNotTransformable) {
-			rp.Reason = err.Error()
-			return rp, nil
-		}
-		return RulePlan{}, fmt.Errorf("rule %s: %w", r.Ref, err)
+		return RulePlan{}, err
 	}
-	rp.Target, rp.Reason = TargetDirect, "the parameters need nothing but the event"
-	rp.InputPaths, rp.InputTemplate = paths, tmpl
-	return rp, nil
+	return RulePlan{
+		Ref: r.Ref, Enabled: r.Enabled, Pattern: r.Pattern,
+		Target: path.Path, Reason: path.Reason, Machine: path.Machine,
+		InputPaths: path.InputPaths, InputTemplate: path.InputTemplate,
+	}, nil
 }
 
-var errNotTransformable = errors.New("parameters need JSONata evaluation")
-
-// plainPath matches a template that is only a path into the payload or the
-// envelope, which an EventBridge input transformer can copy.
-var plainPath = regexp.MustCompile(`^\{%\s*\$(trigger|event)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*%\}$`)
-
-// directInput builds the input transformer of a rule whose parameters are
-// constants or plain paths: for a workflow, its input is the parameters; for
-// another action, the generic action machine's input {action, parameters,
-// context}.
-func directInput(r *rule.Compiled, isWorkflow bool) (map[string]string, string, error) {
-	t := &transformer{paths: map[string]string{}}
-	params, err := t.value(r.Action.Parameters, "parameters")
-	if err != nil {
-		return nil, "", err
+// planPollers plans a schedule for every enabled Go polling sensor (a
+// sensor with an entry point) at its poll interval, which must be whole
+// minutes: EventBridge Scheduler's finest rate.
+func planPollers(c *content.Compiled) ([]PollerPlan, error) {
+	var out []PollerPlan
+	var sensors []*pack.Sensor
+	if c.Packs != nil {
+		sensors = c.Packs.Sensors()
 	}
-	if isWorkflow {
-		return t.paths, params, nil
+	for _, s := range sensors {
+		if !s.Enabled || s.EntryPointPath == "" {
+			continue
+		}
+		seconds := s.PollInterval
+		if seconds <= 0 {
+			seconds = DefaultPollSeconds
+		}
+		x, err := timer.EventBridgeSchedule(timer.Interval{Every: time.Duration(seconds) * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("sensor %s (%s): poll_interval %d: %w", s.Ref, s.Pos, seconds, err)
+		}
+		out = append(out, PollerPlan{Sensor: s.Ref, Pack: s.Pack, PollSeconds: seconds, Expression: x.Expression})
 	}
-	t.paths["trigger_instance_id"] = "$.detail.trigger_instance_id"
-	t.paths["trace_tag"] = "$.detail.trace_tag"
-	action, err := json.Marshal(r.Action.Ref)
-	if err != nil {
-		return nil, "", fmt.Errorf("encoding action reference: %w", err)
-	}
-	ref, err := json.Marshal(r.Ref)
-	if err != nil {
-		return nil, "", fmt.Errorf("encoding rule reference: %w", err)
-	}
-	tmpl := fmt.Sprintf(`{"action":%s,"parameters":%s,"context":{"rule":%s,"trigger_instance_id":<trigger_instance_id>,"trace_tag":<trace_tag>}}`, action, params, ref)
-	return t.paths, tmpl, nil
+	return out, nil
 }
 
-type transformer struct {
-	paths map[string]string
-}
-
-func (t *transformer) value(v any, at string) (string, error) {
-	switch x := v.(type) {
-	case map[string]any:
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		parts := make([]string, 0, len(keys))
-		for _, k := range keys {
-			kj, err := literal(k, at)
-			if err != nil {
-				return "", err
-			}
-			vj, err := t.value(x[k], at+"."+k)
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, kj+":"+vj)
-		}
-		return "{" + strings.Join(parts, ",") + "}", nil
-	case []any:
-		parts := make([]string, 0, len(x))
-		for i, e := range x {
-			ej, err := t.value(e, fmt.Sprintf("%s[%d]", at, i))
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, ej)
-		}
-		return "[" + strings.Join(parts, ",") + "]", nil
-	case string:
-		if m := plainPath.FindStringSubmatch(x); m != nil {
-			path := "$" + m[2]
-			if m[1] == "trigger" {
-				path = "$.detail.payload" + m[2]
-			}
-			name := fmt.Sprintf("p%d", len(t.paths))
-			t.paths[name] = path
-			return "<" + name + ">", nil
-		}
-		if strings.Contains(x, "{%") {
-			return "", fmt.Errorf("%w (%s)", errNotTransformable, at)
-		}
-	}
-	return literal(v, at)
-}
-
-// literal encodes a constant. encoding/json escapes '<' and '>' (as \u003c
-// and \u003e), so no constant can read as an input template placeholder.
-func literal(v any, at string) (string, error) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return "", fmt.Errorf("encoding %s: %w", at, err)
-	}
-	return string(b), nil
-}
-
-// ActionMachineDefinition is the ASL of the generic action state machine:
-// one Task that invokes the runner with {action, parameters, context,
-// execution} and ends with the runner's result. The enforcer, the API and
-// direct rule targets start it for every action that is not a workflow.
+// ActionMachineDefinition is the ASL of the generic action state machine
+// (content.ActionMachineDefinition): one Task that invokes the runner with
+// {action, parameters, context, execution} and ends with the runner's result.
+// The enforcer, the API and direct rule targets start it for every action
+// that is not a workflow.
 func ActionMachineDefinition() []byte {
-	return []byte(`{
-  "Comment": "BWC action: runs one action with the runner (generated by the CDK app; do not edit)",
-  "QueryLanguage": "JSONata",
-  "StartAt": "run",
-  "States": {
-    "run": {
-      "Type": "Task",
-      "Resource": "arn:aws:states:::lambda:invoke",
-      "Arguments": {
-        "FunctionName": "${RunnerFunctionArn}",
-        "Payload": {
-          "action": "{% $states.input.action %}",
-          "parameters": "{% $states.input.parameters %}",
-          "context": "{% $states.input.context %}",
-          "execution": "{% $states.context.Execution.Id %}"
-        }
-      },
-      "Retry": [
-        {
-          "ErrorEquals": ["Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"],
-          "IntervalSeconds": 1,
-          "MaxAttempts": 3,
-          "BackoffRate": 2
-        }
-      ],
-      "Output": "{% $states.result.Payload %}",
-      "End": true
-    }
-  }
-}
-`)
+	return content.ActionMachineDefinition()
 }

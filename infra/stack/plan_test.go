@@ -4,10 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
+	"testing/fstest"
 
 	"github.com/bwc-project/bwc/infra/stack"
 	"github.com/bwc-project/bwc/internal/content"
+	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/sensor/timer"
 )
@@ -160,5 +163,34 @@ func TestBuildRefusesInexpressibleTimer(t *testing.T) {
 	_, err := stack.Build(&content.Compiled{Rules: &rule.Set{Rules: []*rule.Compiled{r}}})
 	if !errors.Is(err, timer.ErrNotExpressible) {
 		t.Fatalf("err %v, want ErrNotExpressible", err)
+	}
+}
+
+func TestBuildPollers(t *testing.T) {
+	_, p := loadPlan(t)
+	want := []stack.PollerPlan{{Sensor: "infratest.Probe", Pack: "infratest", PollSeconds: 300, Expression: "rate(5 minutes)"}}
+	if !reflect.DeepEqual(p.Pollers, want) {
+		t.Errorf("pollers %+v, want %+v", p.Pollers, want)
+	}
+}
+
+func TestBuildRefusesInexpressiblePoller(t *testing.T) {
+	fsys := fstest.MapFS{
+		"p/pack.yaml": {Data: []byte("ref: p\nname: p\ndescription: d\nversion: 1.0.0\nauthor: a\n")},
+		"p/sensors/fast.yaml": {Data: []byte("class_name: Fast\nentry_point: fast/main.go\npoll_interval: 30\n" +
+			"trigger_types:\n  - name: tick\n    payload_schema: {type: object}\n")},
+		"p/sensors/fast/main.go": {Data: []byte("package main\n\nfunc main() {}\n")},
+	}
+	set, diags := pack.Load(fsys, "packs")
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	c, diags := content.Compile(set)
+	if len(diags) > 0 {
+		t.Fatal(diags)
+	}
+	_, err := stack.Build(c)
+	if !errors.Is(err, timer.ErrNotExpressible) || !strings.Contains(err.Error(), "p.Fast") {
+		t.Fatalf("err %v, want ErrNotExpressible naming p.Fast", err)
 	}
 }

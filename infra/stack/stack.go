@@ -23,6 +23,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/bwc-project/bwc/internal/api/routes"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
 	"github.com/bwc-project/bwc/internal/workflow"
 )
@@ -64,6 +65,8 @@ type Stack struct {
 	Machines  map[string]awsstepfunctions.StateMachine
 	Rules     map[string]awsevents.CfnRule
 	Schedules map[string]awsscheduler.CfnSchedule
+	// Pollers are the polling sensors' schedules, by sensor reference.
+	Pollers map[string]awsscheduler.CfnSchedule
 }
 
 // Metadata keys recorded on each EventBridge rule (CloudFormation resource
@@ -75,43 +78,23 @@ const (
 	MetaMachine    = "bwc:machine"
 )
 
-// APIRoutes are the routes of the api function (internal/api's server,
-// less the webhooks and the inquiry responses, which have their own
-// functions).
-func APIRoutes() []Route {
-	return []Route{
-		{"GET", "/api/v1/health"},
-		{"POST", "/api/v1/executions"},
-		{"GET", "/api/v1/executions"},
-		{"GET", "/api/v1/executions/{id}"},
-		{"GET", "/api/v1/executions/{id}/output"},
-		{"POST", "/api/v1/executions/{id}/cancel"},
-		{"POST", "/api/v1/executions/{id}/re-run"},
-		{"DELETE", "/api/v1/executions/{id}"},
-		{"GET", "/api/v1/actions/{ref}"},
-		{"GET", "/api/v1/trigger-instances"},
-		{"GET", "/api/v1/trigger-instances/{id}"},
-		{"GET", "/api/v1/enforcements"},
-		{"GET", "/api/v1/enforcements/{id}"},
-		{"GET", "/api/v1/traces/{tag}"},
-		{"GET", "/api/v1/inquiries"},
-		{"GET", "/api/v1/inquiries/{id}"},
-	}
-}
+// Route is an HTTP API route and the function behind it.
+type Route struct{ Method, Path, Function string }
 
-// Route is an HTTP API route.
-type Route struct{ Method, Path string }
-
-// InquiryRoute is the route of inquiry responses, answered by the inquiry
-// function.
-func InquiryRoute() Route { return Route{"POST", "/api/v1/inquiries/{id}/respond"} }
-
-// WebhookRoutes returns the webhook function's routes for a plan: the
-// generic endpoint and one route per core.webhook url.
-func WebhookRoutes(p *Plan) []Route {
-	out := []Route{{"POST", "/api/v1/webhooks/st2"}}
-	for _, u := range p.Webhooks {
-		out = append(out, Route{"POST", "/api/v1/webhooks/" + u})
+// Routes returns the HTTP API's routes for a plan: internal/api's route
+// table (internal/api/routes), with the webhook route of core.webhook rules
+// (routes.WebhookURLPath) expanded into one route per url the plan's rules
+// declare, so that no other url reaches a function.
+func Routes(p *Plan) []Route {
+	var out []Route
+	for _, r := range routes.All() {
+		if r.Path == routes.WebhookURLPath {
+			for _, u := range p.Webhooks {
+				out = append(out, Route{r.Method, strings.TrimSuffix(r.Path, "{url...}") + u, r.Function})
+			}
+			continue
+		}
+		out = append(out, Route{r.Method, r.Path, r.Function})
 	}
 	return out
 }
@@ -173,6 +156,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 		Machines:  map[string]awsstepfunctions.StateMachine{},
 		Rules:     map[string]awsevents.CfnRule{},
 		Schedules: map[string]awsscheduler.CfnSchedule{},
+		Pollers:   map[string]awsscheduler.CfnSchedule{},
 	}
 	b.dataRemoval = awscdk.RemovalPolicy_RETAIN
 	if props.DestroyData {
@@ -189,7 +173,10 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 		return nil, fmt.Errorf("building stack %s: %w", id, err)
 	}
 	b.completion()
-	b.api()
+	if err := b.api(); err != nil {
+		return nil, fmt.Errorf("building stack %s: %w", id, err)
+	}
+	b.outputs()
 	b.suppress()
 	return b.s, nil
 }
@@ -489,19 +476,27 @@ func (b *builder) allowDLQ(statusRule *string) {
 }
 
 func (b *builder) schedules() error {
-	if len(b.props.Plan.Timers) == 0 {
+	plan := b.props.Plan
+	if len(plan.Timers) == 0 && len(plan.Pollers) == 0 {
 		return nil
 	}
-	timerFn := b.s.Functions[FnTimer]
+	timerFn, pollerFn := b.s.Functions[FnTimer], b.s.Functions[FnPoller]
 	role := awsiam.NewRole(b.s.Stack, jsii.String("SchedulerRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
 			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": b.s.Account()}},
 		}),
-		Description: jsii.String("EventBridge Scheduler invokes the BWC timer function"),
+		Description: jsii.String("EventBridge Scheduler invokes the BWC timer and poller functions"),
 	})
-	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Sid: jsii.String("InvokeTimer"), Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{timerFn.FunctionArn()},
-	}))
+	if len(plan.Timers) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("InvokeTimer"), Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{timerFn.FunctionArn()},
+		}))
+	}
+	if len(plan.Pollers) > 0 {
+		role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid: jsii.String("InvokePoller"), Actions: jsii.Strings("lambda:InvokeFunction"), Resources: &[]*string{pollerFn.FunctionArn()},
+		}))
+	}
 	role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid: jsii.String("DeadLetters"), Actions: jsii.Strings("sqs:SendMessage"), Resources: &[]*string{b.s.DLQ.QueueArn()},
 	}))
@@ -540,7 +535,57 @@ func (b *builder) schedules() error {
 		}
 		b.s.Schedules[t.Rule] = awsscheduler.NewCfnSchedule(b.s.Stack, jsii.String("Timer"+exportName(t.Rule)), props)
 	}
+	for _, p := range plan.Pollers {
+		input, err := json.Marshal(map[string]any{"pack": p.Pack, "sensor": p.Sensor})
+		if err != nil {
+			return fmt.Errorf("poller %s: encoding its input: %w", p.Sensor, err)
+		}
+		b.s.Pollers[p.Sensor] = awsscheduler.NewCfnSchedule(b.s.Stack, jsii.String("Poller"+exportName(p.Sensor)), &awsscheduler.CfnScheduleProps{
+			Name:               jsii.String(PollerName(b.name, p.Sensor)),
+			Description:        jsii.String(fmt.Sprintf("BWC polling sensor %s, every %d s", p.Sensor, p.PollSeconds)),
+			ScheduleExpression: jsii.String(p.Expression),
+			FlexibleTimeWindow: &awsscheduler.CfnSchedule_FlexibleTimeWindowProperty{Mode: jsii.String("OFF")},
+			State:              jsii.String("ENABLED"),
+			Target: &awsscheduler.CfnSchedule_TargetProperty{
+				Arn:              pollerFn.FunctionArn(),
+				RoleArn:          role.RoleArn(),
+				Input:            jsii.String(string(input)),
+				DeadLetterConfig: &awsscheduler.CfnSchedule_DeadLetterConfigProperty{Arn: b.s.DLQ.QueueArn()},
+				// a missed poll is not worth retrying for a day: the next
+				// one comes at the next interval
+				RetryPolicy: &awsscheduler.CfnSchedule_RetryPolicyProperty{
+					MaximumRetryAttempts:     jsii.Number(0),
+					MaximumEventAgeInSeconds: jsii.Number(min(86400, max(60, p.PollSeconds))),
+				},
+			},
+		})
+	}
 	return nil
+}
+
+// PollerName is the physical name of a polling sensor's schedule.
+func PollerName(prefix, sensor string) string { return RuleName(prefix+"-poll", sensor) }
+
+// Stack outputs: what a deploy prints and docs/deploy.md uses.
+const (
+	OutputAPIURL     = "ApiUrl"
+	OutputTable      = "TableName"
+	OutputBus        = "EventBusName"
+	OutputKey        = "SecretsKeyArn"
+	OutputDLQ        = "DeadLetterQueueUrl"
+	OutputNamePrefix = "NamePrefix"
+)
+
+func (b *builder) outputs() {
+	out := func(id, desc string, v *string) {
+		awscdk.NewCfnOutput(b.s.Stack, jsii.String(id), &awscdk.CfnOutputProps{Value: v, Description: jsii.String(desc)})
+	}
+	out(OutputAPIURL, "BWC HTTP API: bwc --api <url>, webhooks at <url>/api/v1/webhooks/<url>", b.s.API.ApiEndpoint())
+	out(OutputTable, "DynamoDB table of the audit trail and datastore (retained on delete unless bwc:destroyData)", b.s.Table.Ref())
+	out(OutputBus, "EventBridge bus the triggers are put on", b.s.Bus.EventBusName())
+	out(OutputKey, "KMS key of datastore secrets (retained on delete unless bwc:destroyData)", b.s.Key.KeyArn())
+	out(OutputDLQ, "dead-letter queue of EventBridge and Scheduler targets", b.s.DLQ.QueueUrl())
+	out(OutputNamePrefix, "prefix of every physical name", jsii.String(b.name))
 }
 
 // completion routes Step Functions status changes of the stack's state
@@ -577,7 +622,7 @@ func (b *builder) completion() {
 	b.allowDLQ(cr.AttrArn())
 }
 
-func (b *builder) api() {
+func (b *builder) api() error {
 	api := awsapigatewayv2.NewHttpApi(b.s.Stack, jsii.String("Api"), &awsapigatewayv2.HttpApiProps{
 		ApiName:     jsii.String(b.name),
 		Description: jsii.String("BWC HTTP API: webhooks, executions, inquiries"),
@@ -589,24 +634,29 @@ func (b *builder) api() {
 		Format: jsii.String(`{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","requestTime":"$context.requestTime",` +
 			`"routeKey":"$context.routeKey","status":"$context.status","responseLength":"$context.responseLength","integrationError":"$context.integrationErrorMessage"}`),
 	})
-	add := func(fn string, routes []Route) {
-		// one invoke permission per function for the whole API, not one per
-		// route: a function policy holds at most 20 KB, and webhook routes
-		// grow with the packs
-		integ := awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(exportName(fn)+"Integration"), b.s.Functions[fn],
-			&awsapigatewayv2integrations.HttpLambdaIntegrationProps{ScopePermissionToRoute: jsii.Bool(false)})
-		for _, r := range routes {
-			api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
-				Path:        jsii.String(r.Path),
-				Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
-				Integration: integ,
-			})
+	// one integration and one invoke permission per function for the whole
+	// API, not one per route: a function policy holds at most 20 KB, and
+	// webhook routes grow with the packs
+	integrations := map[string]awsapigatewayv2integrations.HttpLambdaIntegration{}
+	for _, r := range Routes(b.props.Plan) {
+		fn, ok := b.s.Functions[r.Function]
+		if !ok {
+			return fmt.Errorf("route %s %s: internal/api names the function %q, which the stack does not have", r.Method, r.Path, r.Function)
 		}
+		integ, ok := integrations[r.Function]
+		if !ok {
+			integ = awsapigatewayv2integrations.NewHttpLambdaIntegration(jsii.String(exportName(r.Function)+"Integration"), fn,
+				&awsapigatewayv2integrations.HttpLambdaIntegrationProps{ScopePermissionToRoute: jsii.Bool(false)})
+			integrations[r.Function] = integ
+		}
+		api.AddRoutes(&awsapigatewayv2.AddRoutesOptions{
+			Path:        jsii.String(r.Path),
+			Methods:     &[]awsapigatewayv2.HttpMethod{awsapigatewayv2.HttpMethod(r.Method)},
+			Integration: integ,
+		})
 	}
-	add(FnWebhook, WebhookRoutes(b.props.Plan))
-	add(FnAPI, APIRoutes())
-	add(FnInquiry, []Route{InquiryRoute()})
 	b.s.API = api
+	return nil
 }
 
 // LogRetention returns CloudWatch Logs' retention setting for a number of

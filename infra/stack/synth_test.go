@@ -16,6 +16,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bwc-project/bwc/infra/stack"
+	"github.com/bwc-project/bwc/internal/api/routes"
+	"github.com/bwc-project/bwc/internal/cost"
 	"github.com/bwc-project/bwc/internal/workflow"
 )
 
@@ -380,6 +382,8 @@ func TestSynth(t *testing.T) {
 					"Architectures": []any{"arm64"},
 					"Handler":       "bootstrap",
 					"TracingConfig": map[string]any{"Mode": "Active"},
+					// what bwc cost prices (internal/cost)
+					"MemorySize": cost.DefaultAssumptions().MemoryMB,
 				})
 			})
 		}
@@ -439,8 +443,8 @@ func TestSynth(t *testing.T) {
 
 	t.Run("schedules", func(t *testing.T) {
 		scheds := s.ofType("AWS::Scheduler::Schedule")
-		if len(scheds) != len(s.plan.Timers) {
-			t.Errorf("%d schedules, want %d", len(scheds), len(s.plan.Timers))
+		if len(scheds) != len(s.plan.Timers)+len(s.plan.Pollers) {
+			t.Errorf("%d schedules, want %d timers and %d pollers", len(scheds), len(s.plan.Timers), len(s.plan.Pollers))
 		}
 		timerFn := hashSuffix.ReplaceAllString(s.logicalID(s.st.Functions[stack.FnTimer].Node().DefaultChild().(awscdk.CfnElement)), "")
 		for _, tp := range s.plan.Timers {
@@ -467,11 +471,43 @@ func TestSynth(t *testing.T) {
 				"ScheduleExpression": "cron(30 9 ? * MON-FRI *)", "ScheduleExpressionTimezone": "Europe/Paris",
 			})
 		})
+		pollerFn := hashSuffix.ReplaceAllString(s.logicalID(s.st.Functions[stack.FnPoller].Node().DefaultChild().(awscdk.CfnElement)), "")
 		if got, want := s.statements("SchedulerRole"), []string{
-			"lambda:InvokeFunction on " + timerFn + ".Arn", "sqs:SendMessage on DeadLetters.Arn",
+			"lambda:InvokeFunction on " + pollerFn + ".Arn", "lambda:InvokeFunction on " + timerFn + ".Arn", "sqs:SendMessage on DeadLetters.Arn",
 		}; !reflect.DeepEqual(got, want) {
 			t.Errorf("scheduler role: %v, want %v", got, want)
 		}
+		// one schedule per polling sensor, invoking the poller with {pack, sensor}
+		if len(s.plan.Pollers) == 0 {
+			t.Fatal("the test packs have no polling sensor")
+		}
+		for _, pp := range s.plan.Pollers {
+			r, ok := scheds[s.logicalID(s.st.Pollers[pp.Sensor])]
+			if !ok {
+				t.Errorf("no schedule for poller %s", pp.Sensor)
+				continue
+			}
+			p := r.Properties
+			if p["Name"] != stack.PollerName("bwc", pp.Sensor) || p["ScheduleExpression"] != pp.Expression || p["State"] != "ENABLED" {
+				t.Errorf("poller %s: schedule %v %v %v", pp.Sensor, p["Name"], p["ScheduleExpression"], p["State"])
+			}
+			target := p["Target"].(map[string]any)
+			if render(target["Arn"]) != pollerFn+".Arn" || render(target["RoleArn"]) != "SchedulerRole.Arn" {
+				t.Errorf("poller %s: target %s role %s", pp.Sensor, render(target["Arn"]), render(target["RoleArn"]))
+			}
+			var input map[string]any
+			if err := json.Unmarshal([]byte(target["Input"].(string)), &input); err != nil {
+				t.Fatalf("poller %s input: %v", pp.Sensor, err)
+			}
+			if want := map[string]any{"pack": pp.Pack, "sensor": pp.Sensor}; !reflect.DeepEqual(input, want) {
+				t.Errorf("poller %s: input %v, want %v", pp.Sensor, input, want)
+			}
+		}
+		assert(t, "probe every five minutes", func() {
+			s.template.HasResourceProperties(jsii.String("AWS::Scheduler::Schedule"), &map[string]any{
+				"Name": "bwc-poll-infratest.Probe", "ScheduleExpression": "rate(5 minutes)",
+			})
+		})
 	})
 
 	t.Run("routes", func(t *testing.T) {
@@ -487,28 +523,35 @@ func TestSynth(t *testing.T) {
 		fnArn := func(fn string) string {
 			return hashSuffix.ReplaceAllString(s.logicalID(s.st.Functions[fn].Node().DefaultChild().(awscdk.CfnElement)), "") + ".Arn"
 		}
-		want := map[string]string{
-			"POST /api/v1/webhooks/st2":              fnArn(stack.FnWebhook),
-			"POST /api/v1/webhooks/monitoring/alert": fnArn(stack.FnWebhook),
-			"POST /api/v1/webhooks/infratest/echo":   fnArn(stack.FnWebhook),
-			"POST /api/v1/webhooks/infratest/greet":  fnArn(stack.FnWebhook),
-			"POST /api/v1/inquiries/{id}/respond":    fnArn(stack.FnInquiry),
-			"GET /api/v1/health":                     fnArn(stack.FnAPI),
-			"POST /api/v1/executions":                fnArn(stack.FnAPI),
-			"GET /api/v1/executions":                 fnArn(stack.FnAPI),
-			"GET /api/v1/executions/{id}":            fnArn(stack.FnAPI),
-			"GET /api/v1/executions/{id}/output":     fnArn(stack.FnAPI),
-			"POST /api/v1/executions/{id}/cancel":    fnArn(stack.FnAPI),
-			"POST /api/v1/executions/{id}/re-run":    fnArn(stack.FnAPI),
-			"DELETE /api/v1/executions/{id}":         fnArn(stack.FnAPI),
-			"GET /api/v1/actions/{ref}":              fnArn(stack.FnAPI),
-			"GET /api/v1/trigger-instances":          fnArn(stack.FnAPI),
-			"GET /api/v1/trigger-instances/{id}":     fnArn(stack.FnAPI),
-			"GET /api/v1/enforcements":               fnArn(stack.FnAPI),
-			"GET /api/v1/enforcements/{id}":          fnArn(stack.FnAPI),
-			"GET /api/v1/traces/{tag}":               fnArn(stack.FnAPI),
-			"GET /api/v1/inquiries":                  fnArn(stack.FnAPI),
-			"GET /api/v1/inquiries/{id}":             fnArn(stack.FnAPI),
+		// every route of internal/api's table, the webhook route once per url
+		want := map[string]string{}
+		for _, r := range routes.All() {
+			if r.Path == routes.WebhookURLPath {
+				for _, u := range s.plan.Webhooks {
+					want[r.Method+" /api/v1/webhooks/"+u] = fnArn(r.Function)
+				}
+				continue
+			}
+			want[r.Method+" "+r.Path] = fnArn(r.Function)
+		}
+		// and the table is what it should be: the test pack's webhooks, the
+		// generic endpoint, inquiry responses and the API
+		for key, fn := range map[string]string{
+			"POST /api/v1/webhooks/st2":              stack.FnWebhook,
+			"POST /api/v1/webhooks/monitoring/alert": stack.FnWebhook,
+			"POST /api/v1/webhooks/infratest/echo":   stack.FnWebhook,
+			"POST /api/v1/webhooks/infratest/greet":  stack.FnWebhook,
+			"POST /api/v1/inquiries/{id}/respond":    stack.FnInquiry,
+			"GET /api/v1/health":                     stack.FnAPI,
+			"POST /api/v1/executions":                stack.FnAPI,
+			"GET /api/v1/executions/{id}":            stack.FnAPI,
+		} {
+			if want[key] != fnArn(fn) {
+				t.Errorf("route %s: internal/api's table gives %q, want %s", key, want[key], fnArn(fn))
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("%d routes in the template, %d in the table", len(got), len(want))
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("routes:\n%v\nwant\n%v", got, want)
@@ -518,6 +561,38 @@ func TestSynth(t *testing.T) {
 				"AccessLogSettings": map[string]any{"DestinationArn": assertions.Match_AnyValue()},
 			})
 		})
+	})
+
+	t.Run("outputs", func(t *testing.T) {
+		var doc struct {
+			Outputs map[string]struct {
+				Value any `json:"Value"`
+			} `json:"Outputs"`
+		}
+		raw, _ := json.Marshal(s.template.ToJSON())
+		if err := json.Unmarshal(raw, &doc); err != nil {
+			t.Fatal(err)
+		}
+		got := map[string]string{}
+		for k, v := range doc.Outputs {
+			got[k] = render(v.Value)
+		}
+		want := map[string]string{
+			stack.OutputAPIURL:     "Api.ApiEndpoint",
+			stack.OutputTable:      "Ref(Table)",
+			stack.OutputBus:        "Ref(Bus)",
+			stack.OutputKey:        "SecretsKey.Arn",
+			stack.OutputDLQ:        "Ref(DeadLetters)",
+			stack.OutputNamePrefix: "bwc",
+		}
+		for k, w := range want {
+			if got[k] != w {
+				t.Errorf("output %s = %q, want %q", k, got[k], w)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("outputs %v, want the keys of %v", got, want)
+		}
 	})
 
 	t.Run("table", func(t *testing.T) {

@@ -1,0 +1,69 @@
+package content
+
+import (
+	"reflect"
+	"testing"
+
+	"github.com/bwc-project/bwc/internal/rule"
+	"github.com/bwc-project/bwc/internal/workflow"
+)
+
+func TestRulePath(t *testing.T) {
+	machines := map[string]*workflow.Machine{"p.flow": {}}
+	tests := []struct {
+		name     string
+		residual string
+		action   string
+		params   map[string]any
+		want     AWSPath
+	}{
+		{
+			name: "residual", residual: `$contains($trigger.msg, /x/)`, action: "core.echo",
+			want: AWSPath{Path: PathEnforcer, Machine: ActionMachineRef, Reason: "the rule has a residual condition the bus cannot check"},
+		},
+		{
+			name: "secret and config", action: "p.flow",
+			params: map[string]any{"a": "{% $secret('k') %}", "b": []any{"{% $config('c') & 'x' %}"}},
+			want:   AWSPath{Path: PathEnforcer, Machine: "p.flow", Reason: "its parameters call $config, $secret, which only the enforcer provides"},
+		},
+		{
+			name: "interpolation", action: "core.echo",
+			params: map[string]any{"m": map[string]any{"n": "{% 'host ' & $trigger.host %}"}},
+			want:   AWSPath{Path: PathEnforcer, Machine: ActionMachineRef, Reason: "parameter m.n needs JSONata evaluation, which an EventBridge input transformer cannot do"},
+		},
+		{
+			name: "direct action", action: "core.echo",
+			params: map[string]any{"message": "{% $trigger.body.text %}", "n": 2.0},
+			want: AWSPath{
+				Path: PathDirect, Machine: ActionMachineRef, Reason: "its parameters need nothing but the event (constants and plain paths)",
+				InputPaths: map[string]string{"p0": "$.detail.payload.body.text", "trigger_instance_id": "$.detail.trigger_instance_id", "trace_tag": "$.detail.trace_tag"},
+				InputTemplate: `{"action":"core.echo","parameters":{"message":<p0>,"n":2},` +
+					`"context":{"rule":"p.r","trigger_instance_id":<trigger_instance_id>,"trace_tag":<trace_tag>}}`,
+			},
+		},
+		{
+			name: "direct workflow", action: "p.flow",
+			params: map[string]any{"who": "{% $event.detail.trace_tag %}", "tag": "<p0>"},
+			want: AWSPath{
+				Path: PathDirect, Machine: "p.flow", Reason: "its parameters need nothing but the event (constants and plain paths)",
+				InputPaths:    map[string]string{"p0": "$.detail.trace_tag"},
+				InputTemplate: `{"tag":"\u003cp0\u003e","who":<p0>}`,
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := &rule.Compiled{Ref: "p.r", Residual: tt.residual, Action: rule.ActionPlan{Ref: tt.action, Parameters: tt.params}}
+			got, err := RulePath(r, machines)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("RulePath:\n got %+v\nwant %+v", got, tt.want)
+			}
+			if r.NeedsEnforcer() && got.Path != PathEnforcer {
+				t.Errorf("the rule needs the enforcer, path %s", got.Path)
+			}
+		})
+	}
+}
