@@ -1,6 +1,7 @@
 package pack
 
 import (
+	"encoding/json"
 	"fmt"
 	"regexp"
 	"strings"
@@ -47,6 +48,7 @@ func dedupe[T any](items []T, index map[string]T, ref func(T) (string, Pos), rep
 
 // check runs the checks across packs: references between items.
 func (l *loader) check() {
+	l.checkWebhookSignatures()
 	for _, p := range l.set.Packs {
 		for _, d := range l.packDeps[p] {
 			dep := strings.TrimSpace(strings.SplitN(d.val.Value, "=", 2)[0])
@@ -70,6 +72,62 @@ func (l *loader) check() {
 		}
 	}
 }
+
+// checkWebhookSignatures reports core.webhook rules on one url that
+// declare different signatures (or one a signature and the other none):
+// the signature authenticates requests to the url, whichever rules they
+// then match.
+func (l *loader) checkWebhookSignatures() {
+	type first struct {
+		r        *Rule
+		sig, key string
+	}
+	byURL := map[string]first{}
+	for _, p := range l.set.Packs {
+		for _, r := range p.Rules {
+			if r.Trigger.Type != webhookTrigger {
+				continue
+			}
+			u, ok := r.Trigger.Parameters["url"].(string)
+			if !ok {
+				continue // reported by the parameters_schema
+			}
+			u = strings.Trim(strings.TrimSpace(u), "/")
+			sig, key := "no signature (the API key)", ""
+			if v, ok := r.Trigger.Parameters[webhookSignature]; ok {
+				sig = "signature " + jsonText(v)
+				b, _ := json.Marshal(v) // map keys sorted: a canonical form
+				key = string(b)
+			}
+			f, seen := byURL[u]
+			if !seen {
+				byURL[u] = first{r, sig, key}
+				continue
+			}
+			if f.key == key {
+				continue
+			}
+			n := l.node(r)
+			at := n.triggerParams
+			if k := keyNode(n.triggerParams, webhookSignature); k != nil {
+				at = k
+			}
+			msg := fmt.Sprintf("rule %s declares %s for webhook %q, but rule %s (%s) declares %s: expected every rule on one webhook url to declare the same signature", r.Ref, sig, u, f.r.Ref, f.r.Pos, f.sig)
+			if at == nil {
+				l.diag(r.Pos, "trigger.parameters.signature", "%s", msg)
+				continue
+			}
+			(&file{l: l, path: r.Pos.File}).errorf(at, "trigger.parameters.signature", "%s", msg)
+		}
+	}
+}
+
+// webhookTrigger is the built-in webhook trigger type, and webhookSignature
+// its parameter declaring how requests are signed.
+const (
+	webhookTrigger   = "core.webhook"
+	webhookSignature = "signature"
+)
 
 // missingRef says that a reference names nothing, with a suggestion.
 func (l *loader) missingRef(kind, ref string, refs []string) string {

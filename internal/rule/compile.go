@@ -175,6 +175,9 @@ func Compile(r Rule, payloadSchema map[string]any) (*Compiled, error) {
 
 	// Trigger parameters select the trigger (a webhook's url, a timer).
 	for _, name := range sortedKeys(out.Trigger.Parameters) {
+		if !SelectsEvents(r.Trigger.Type, name) {
+			continue
+		}
 		v := out.Trigger.Parameters[name]
 		if frag, ok := exactScalar(v); ok {
 			pb.add(append(strings.Split(triggerParamsPath, "."), name), frag)
@@ -224,6 +227,21 @@ func Compile(r Rule, payloadSchema map[string]any) (*Compiled, error) {
 		out.Residual = strings.Join(parts, " and ")
 	}
 	return out, nil
+}
+
+// WebhookSignatureParameter is the core.webhook trigger parameter that
+// declares how requests to the webhook are signed ({scheme, secret}).
+const WebhookSignatureParameter = "signature"
+
+// SelectsEvents reports whether a rule's trigger parameter selects its
+// events, and so is part of its pattern. Most do (a webhook's url, a
+// timer's schedule); a parameter that configures how the sensor receives
+// events does not: core.webhook's signature says how requests to the url
+// are authenticated, and the webhook sensor puts only {url} in an event's
+// trigger_parameters. Such a parameter stays in Compiled.Trigger for the
+// engine.
+func SelectsEvents(triggerType, param string) bool {
+	return triggerType != "core.webhook" || param != WebhookSignatureParameter
 }
 
 // compileCriterion decides where one criterion goes and adds its pattern

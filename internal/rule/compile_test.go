@@ -94,6 +94,45 @@ func TestCompileTwoCriteriaOnOneField(t *testing.T) {
 	}
 }
 
+// A core.webhook rule's signature configures how requests are
+// authenticated; the webhook sensor's events carry only {url}, so the
+// signature must not be in the pattern or the residual (or the rule would
+// never match), yet the engine still finds it in the compiled trigger.
+func TestCompileWebhookSignatureNotInPattern(t *testing.T) {
+	sig := map[string]any{"scheme": "github", "secret": "github_webhook_secret"}
+	tests := []struct {
+		name     string
+		trigger  string
+		params   map[string]any
+		pattern  string
+		residual bool
+	}{
+		{"webhook with signature", "core.webhook", map[string]any{"url": "github/push", "signature": sig},
+			`{"detail":{"trigger_parameters":{"url":["github/push"]}},"detail-type":["core.webhook"],"source":["bwc.core"]}`, false},
+		{"webhook without signature", "core.webhook", map[string]any{"url": "github/push"},
+			`{"detail":{"trigger_parameters":{"url":["github/push"]}},"detail-type":["core.webhook"],"source":["bwc.core"]}`, false},
+		{"another trigger's signature parameter selects", "p.t", map[string]any{"signature": "abc"},
+			`{"detail":{"trigger_parameters":{"signature":["abc"]}},"detail-type":["p.t"],"source":["bwc.p"]}`, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Compile(Rule{Ref: "p.r", Pack: "p", Trigger: Trigger{Type: tc.trigger, Parameters: tc.params}, Action: Action{Ref: "core.noop"}}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if string(c.Pattern) != tc.pattern {
+				t.Errorf("pattern\n got %s\nwant %s", c.Pattern, tc.pattern)
+			}
+			if (c.Residual != "") != tc.residual {
+				t.Errorf("residual %q", c.Residual)
+			}
+			if len(c.Trigger.Parameters) != len(tc.params) {
+				t.Errorf("compiled trigger parameters %v, want all of %v", c.Trigger.Parameters, tc.params)
+			}
+		})
+	}
+}
+
 func TestCompileErrors(t *testing.T) {
 	tests := []struct {
 		name string

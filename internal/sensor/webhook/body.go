@@ -168,12 +168,14 @@ func escapePointer(s string) string {
 }
 
 // redactedHeaders are not copied into core.webhook payloads: they carry
-// credentials, and payloads are stored in the audit trail.
+// credentials, and payloads are stored in the audit trail. Keys are in
+// canonical form (X-BWC-Api-Key is X-Bwc-Api-Key).
 var redactedHeaders = map[string]bool{
 	"Authorization":       true,
 	"Proxy-Authorization": true,
 	"Cookie":              true,
-	"St2-Api-Key":         true,
+	"X-Bwc-Api-Key":       true, // BWC's API key (api.HeaderAPIKey)
+	"St2-Api-Key":         true, // st2's name for it
 	"X-Auth-Token":        true,
 }
 
@@ -181,7 +183,8 @@ var redactedHeaders = map[string]bool{
 // {"headers": {<name>: <value>}, "body": <body>}. Header names are in Go's
 // canonical form ("X-Github-Event"), which is also the form st2 shows;
 // repeated headers are joined with ", "; credential headers
-// (Authorization, Cookie, ...) are left out. The body is decoded by its
+// (Authorization, Cookie, X-BWC-Api-Key, St2-Api-Key, ...) are left out,
+// whatever their spelling. The body is decoded by its
 // Content-Type: JSON (the default, and any */json or *+json type), or
 // application/x-www-form-urlencoded (an object of strings; a repeated
 // field becomes an array).

@@ -117,6 +117,43 @@ func TestCorePayload(t *testing.T) {
 	}
 }
 
+// Credential headers never reach a core.webhook payload (it is stored in
+// the audit trail), however the sender or a gateway spells them.
+func TestCorePayloadRedactsCredentials(t *testing.T) {
+	tests := []struct {
+		name   string
+		header string
+	}{
+		{"BWC API key", "X-BWC-Api-Key"},
+		{"BWC API key lower case from a gateway", "x-bwc-api-key"},
+		{"st2 API key", "St2-Api-Key"},
+		{"authorization", "Authorization"},
+		{"proxy authorization", "proxy-authorization"},
+		{"cookie", "Cookie"},
+		{"auth token", "X-Auth-Token"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			// Set directly in the map, as a header built from an API
+			// Gateway event may be, so the spelling is kept.
+			h := http.Header{tc.header: {"s3cr3t-value"}, "X-Github-Event": {"push"}}
+			p, err := CorePayload(h, []byte(`{}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			hs := p["headers"].(map[string]any)
+			for k, v := range hs {
+				if strings.EqualFold(k, tc.header) || v == "s3cr3t-value" {
+					t.Errorf("header %s = %v is in the payload", k, v)
+				}
+			}
+			if hs["X-Github-Event"] != "push" {
+				t.Errorf("other headers lost: %v", hs)
+			}
+		})
+	}
+}
+
 func TestNormalizeURL(t *testing.T) {
 	for in, want := range map[string]string{"github": "github", "/github/": "github", "alerts/grafana/": "alerts/grafana", " x.y~z-1_ ": "x.y~z-1_"} {
 		if got, err := NormalizeURL(in); err != nil || got != want {

@@ -5,6 +5,9 @@
 //     and the Standard Webhooks scheme (webhook-id, webhook-timestamp with
 //     a tolerance, webhook-signature), compared in constant time, with
 //     replay protection through a small [SeenIDs] port;
+//   - signatures declared in core.webhook rules ([Declarations]), whose
+//     secret is named, not given: a [Keyed] verifier reads it from a
+//     [SecretSource] (the datastore) on every request;
 //   - request bodies: a size-limited reader ([ReadBody]), the generic
 //     endpoint's {"trigger", "payload"} body ([ParseGeneric]) and the
 //     core.webhook payload {"headers", "body"} ([CorePayload]);
@@ -15,10 +18,11 @@
 // Errors wrap sentinels the caller maps to HTTP statuses: ErrBodyTooLarge
 // (413), ErrBadBody (400), ErrMissingHeader, ErrMalformedHeader,
 // ErrSignatureMismatch and ErrTimestampOutOfTolerance (401), ErrReplayed
-// (409, or 200 for an idempotent receiver). No error carries an expected
-// signature.
+// (409, or 200 for an idempotent receiver), ErrSecretUnavailable (the
+// declared secret does not exist: 500, never accepted). No error carries
+// an expected signature or a secret.
 //
-// Concurrency: GitHub and StandardWebhooks verifiers, and Memory, are safe
-// for concurrent use; a StandardWebhooks verifier's replay check is atomic
+// Concurrency: GitHub, StandardWebhooks and Keyed verifiers, and Memory,
+// are safe for concurrent use; a StandardWebhooks verifier's replay check is atomic
 // when its SeenIDs store is.
 package webhook
