@@ -377,7 +377,7 @@ func (c *compiler) compileTask(t *Task) {
 	state["Catch"] = []any{map[string]any{
 		"ErrorEquals": []any{"States.ALL"},
 		"Next":        catchTarget,
-		"Output":      "{% ($e := $states.errorOutput; $c := $e.Cause; $merge([{\"error\": $e.Error, \"cause\": $c}, ($type($c) = \"string\" and $substring($c, 0, 1) = \"{\" ? $parse($c) : {})])) %}",
+		"Output":      "{% ($e := $states.errorOutput; $c := $e.Cause; $merge([($type($c) = \"string\" and $substring($c, 0, 1) = \"{\" ? $parse($c) : {}), {\"error\": $e.Error, \"cause\": $c}])) %}",
 	}}
 	c.add(name, name, state)
 	if len(successRules) > 0 {

@@ -1,6 +1,7 @@
 package workflow
 
 import (
+	"bytes"
 	"flag"
 	"os"
 	"path/filepath"
@@ -205,4 +206,22 @@ func jsonEqual(a, b any) bool {
 		}
 	}
 	return a == b
+}
+
+// TestASLFixturesAreGoldens keeps the copies of goldens that internal/asl
+// uses as fixtures equal to the goldens (rewrite them with cp after -update).
+func TestASLFixturesAreGoldens(t *testing.T) {
+	for _, name := range []string{"remediate.asl.json", "parent.asl.json"} {
+		want, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := os.ReadFile(filepath.Join("..", "asl", "testdata", "machines", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("internal/asl/testdata/machines/%s differs from internal/workflow/testdata/%s: cp the golden there", name, name)
+		}
+	}
 }

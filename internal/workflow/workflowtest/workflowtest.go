@@ -213,6 +213,10 @@ func Stdout(s string) Answer { return Answer{Result: map[string]any{"stdout": s,
 
 // ShellFailure is a failed shell action's error, as the runner reports it.
 func ShellFailure(stderr string) *asl.Failure {
-	cause, _ := json.Marshal(map[string]any{"stdout": "", "stderr": stderr, "return_code": 1})
+	// The cause is the failed execution's result as the engine records it
+	// (and as the runner Lambda reports it): the command's output plus
+	// {"error": {"name", "message"}}.
+	cause, _ := json.Marshal(map[string]any{"stdout": "", "stderr": stderr, "return_code": 1,
+		"error": map[string]any{"name": "bwc.ActionFailed", "message": "the command exited with code 1"}})
 	return &asl.Failure{Name: "bwc.ActionFailed", Cause: string(cause)}
 }
