@@ -30,7 +30,7 @@ func TestPackCommands(t *testing.T) {
 		stderrHas string
 	}{
 		{"validate the shipped packs", []string{"pack", "validate", testPacks}, 0,
-			[]string{"PACK ", "core ", "examples ", "valid: 2 packs, 13 actions (1 workflow), 5 rules, 4 sensors, 7 trigger types, 2 policies"}, ""},
+			[]string{"PACK ", "core ", "examples ", "valid: 2 packs, 13 actions (1 workflow), 6 rules, 4 sensors, 7 trigger types, 2 policies"}, ""},
 		{"validate a broken pack", []string{"pack", "validate", testPacks + "/core", testBadPack}, 1,
 			[]string{
 				`bad/ops/rules/on_alert.yaml:14:8: action.ref: action ops.restrt does not exist (did you mean "ops.restart"?)`,
@@ -43,7 +43,7 @@ func TestPackCommands(t *testing.T) {
 		{"list", []string{"pack", "list", testPacks}, 0, []string{"core ", "1.0.0", "examples "}, ""},
 		{"list a broken pack notes its problems", []string{"pack", "list", testBadPack}, 0, []string{"ops "}, "problems; bwc pack validate lists them"},
 		{"show a pack", []string{"pack", "show", "examples", "--packs", testPacks}, 0,
-			[]string{"pack examples 1.0.0", "ACTIONS (5)", "examples.remediate_disk", "RULES (5)", "examples.disk_alert", "TRIGGER TYPES (1)", "examples.deployment", "POLICIES (2)", "CONFIG (4)"}, ""},
+			[]string{"pack examples 1.0.0", "ACTIONS (5)", "examples.remediate_disk", "RULES (6)", "examples.disk_alert", "TRIGGER TYPES (1)", "examples.deployment", "POLICIES (2)", "CONFIG (4)"}, ""},
 		{"show an action", []string{"pack", "show", "core.echo", "--packs", testPacks}, 0,
 			[]string{"action core.echo", "runner:", "local-shell-cmd", "message", "immutable"}, ""},
 		{"show a workflow action", []string{"pack", "show", "examples.remediate_disk", "--packs", testPacks}, 0,
@@ -160,7 +160,7 @@ func TestPackJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(stdout), &list); err != nil {
 		t.Fatal(err)
 	}
-	if len(list.Packs) != 2 || list.Packs[1].Ref != "examples" || list.Packs[1].Rules != 5 || list.Problems != 0 {
+	if len(list.Packs) != 2 || list.Packs[1].Ref != "examples" || list.Packs[1].Rules != 6 || list.Problems != 0 {
 		t.Errorf("list --json: %+v", list)
 	}
 }

@@ -46,10 +46,11 @@ parameters), and the path its events take on AWS, with the reason:
   enforcer  the EventBridge rule invokes the enforcer function, which checks
             the residual, renders the parameters, records the enforcement and
             starts the state machine;
-  direct    EventBridge starts the state machine itself, its input copied from
-            the event by an input transformer (shown): the rule has no
-            residual, and its parameters are constants or plain paths into
-            the event.
+  direct    EventBridge starts the rule's direct machine, which records the
+            enforcement in DynamoDB and starts the state machine, its input
+            copied from the event by an input transformer (shown): the rule
+            has no residual, and its parameters are constants or plain paths
+            into the event.
 
 This is the decision the CDK stack makes (docs/deploy.md, "Rules: enforcer or
 direct") and bwc cost prices.
@@ -361,7 +362,8 @@ func explainRule(w io.Writer, cr *rule.Compiled, path content.AWSPath) error {
 	}
 	fmt.Fprintf(&b, "\non AWS: %s, because %s\n", path.Path, path.Reason)
 	if path.Path == content.PathDirect {
-		fmt.Fprintf(&b, "  EventBridge starts state machine %s itself, with the input\n    %s\n", path.Machine, path.InputTemplate)
+		fmt.Fprintf(&b, "  EventBridge starts state machine %s, which records the enforcement and starts state machine %s with the input\n    %s\n",
+			path.DirectMachine, path.Machine, path.InputTemplate)
 		names := make([]string, 0, len(path.InputPaths))
 		for n := range path.InputPaths {
 			names = append(names, n)

@@ -7,11 +7,13 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bwc-project/bwc/internal/aws/direct"
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/sensor/sdk"
 	"github.com/bwc-project/bwc/internal/sensor/timer"
+	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/workflow"
 )
 
@@ -44,8 +46,9 @@ const (
 	// checks the residual, renders the parameters, records the enforcement
 	// and starts the state machine with the enforcement's execution id.
 	TargetEnforcer = content.PathEnforcer
-	// TargetDirect: EventBridge starts the state machine itself, its input
-	// built by an input transformer from the event.
+	// TargetDirect: EventBridge starts the rule's direct machine, its input
+	// built by an input transformer from the event; the direct machine
+	// records the enforcement and starts the state machine.
 	TargetDirect = content.PathDirect
 )
 
@@ -73,10 +76,22 @@ type RulePlan struct {
 	// Machine is the reference of the state machine the execution runs: the
 	// workflow's, or ActionMachineRef for any other action.
 	Machine string
-	// InputPaths and InputTemplate are the input transformer of a direct
-	// target (placeholder name -> JSON path into the event; the template).
+	// InputPaths and InputTemplate build, for a direct target, the input of
+	// Machine from the event (placeholder name -> JSON path into the event;
+	// the template), as content.RulePath and `bwc rule explain` show them.
 	InputPaths    map[string]string
 	InputTemplate string
+	// For a direct target: DirectMachine is the reference of the state
+	// machine EventBridge starts (content.DirectMachineRef), which records
+	// the enforcement in the table and starts Machine; DirectDefinition is
+	// its ASL (internal/aws/direct, with ${TableName} and Machine's
+	// ${StateMachineArn_...} left in place); TargetInputPaths and
+	// TargetInputTemplate are the target's input transformer
+	// (content.AWSPath.DirectTarget: the ids and InputTemplate's input).
+	DirectMachine       string
+	DirectDefinition    []byte
+	TargetInputPaths    map[string]string
+	TargetInputTemplate string
 }
 
 // MachinePlan is one state machine.
@@ -229,11 +244,20 @@ func planRule(r *rule.Compiled, machines map[string]*workflow.Machine) (RulePlan
 	if err != nil {
 		return RulePlan{}, err
 	}
-	return RulePlan{
+	rp := RulePlan{
 		Ref: r.Ref, Enabled: r.Enabled, Pattern: r.Pattern,
 		Target: path.Path, Reason: path.Reason, Machine: path.Machine,
 		InputPaths: path.InputPaths, InputTemplate: path.InputTemplate,
-	}, nil
+	}
+	if path.Path == TargetDirect {
+		def, err := direct.Definition(r.Ref, path, store.DefaultRetention.Enforcements)
+		if err != nil {
+			return RulePlan{}, err
+		}
+		rp.DirectMachine, rp.DirectDefinition = path.DirectMachine, def
+		rp.TargetInputPaths, rp.TargetInputTemplate = path.DirectTarget()
+	}
+	return rp, nil
 }
 
 // planPollers plans a schedule for every enabled Go polling sensor (a

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/bwc-project/bwc/internal/api/routes"
+	"github.com/bwc-project/bwc/internal/aws/direct"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
 	"github.com/bwc-project/bwc/internal/workflow"
 )
@@ -63,8 +64,12 @@ type Stack struct {
 	Functions map[string]awslambda.Function
 	Roles     map[string]awsiam.Role
 	Machines  map[string]awsstepfunctions.StateMachine
-	Rules     map[string]awsevents.CfnRule
-	Schedules map[string]awsscheduler.CfnSchedule
+	// DirectMachines are the direct rules' state machines (which record
+	// the enforcement and start Machines[rule's machine]), by rule
+	// reference.
+	DirectMachines map[string]awsstepfunctions.StateMachine
+	Rules          map[string]awsevents.CfnRule
+	Schedules      map[string]awsscheduler.CfnSchedule
 	// Pollers are the polling sensors' schedules, by sensor reference.
 	Pollers map[string]awsscheduler.CfnSchedule
 }
@@ -150,13 +155,14 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	}
 	b := &builder{props: props, name: props.Name}
 	b.s = &Stack{
-		Stack:     awscdk.NewStack(scope, jsii.String(id), &props.StackProps),
-		Functions: map[string]awslambda.Function{},
-		Roles:     map[string]awsiam.Role{},
-		Machines:  map[string]awsstepfunctions.StateMachine{},
-		Rules:     map[string]awsevents.CfnRule{},
-		Schedules: map[string]awsscheduler.CfnSchedule{},
-		Pollers:   map[string]awsscheduler.CfnSchedule{},
+		Stack:          awscdk.NewStack(scope, jsii.String(id), &props.StackProps),
+		Functions:      map[string]awslambda.Function{},
+		Roles:          map[string]awsiam.Role{},
+		Machines:       map[string]awsstepfunctions.StateMachine{},
+		DirectMachines: map[string]awsstepfunctions.StateMachine{},
+		Rules:          map[string]awsevents.CfnRule{},
+		Schedules:      map[string]awsscheduler.CfnSchedule{},
+		Pollers:        map[string]awsscheduler.CfnSchedule{},
 	}
 	b.dataRemoval = awscdk.RemovalPolicy_RETAIN
 	if props.DestroyData {
@@ -416,23 +422,26 @@ func (b *builder) rules() error {
 				InputTemplate: jsii.String(`{"rule":` + string(ref) + `,"event":<aws.events.event.json>}`),
 			}
 		} else {
-			sm := b.s.Machines[r.Machine]
+			sm, err := b.directMachine(r)
+			if err != nil {
+				return err
+			}
 			role := awsiam.NewRole(b.s.Stack, jsii.String(id+"Role"), &awsiam.RoleProps{
 				AssumedBy:   awsiam.NewServicePrincipal(jsii.String("events.amazonaws.com"), nil),
-				Description: jsii.String("EventBridge starts " + r.Machine + " for rule " + r.Ref),
+				Description: jsii.String("EventBridge starts " + r.DirectMachine + " for rule " + r.Ref),
 			})
 			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Sid: jsii.String("Start"), Actions: jsii.Strings("states:StartExecution"), Resources: &[]*string{sm.StateMachineArn()},
 			}))
 			paths := map[string]*string{}
-			for k, v := range r.InputPaths {
+			for k, v := range r.TargetInputPaths {
 				paths[k] = jsii.String(v)
 			}
 			target.Arn = sm.StateMachineArn()
 			target.RoleArn = role.RoleArn()
 			target.InputTransformer = &awsevents.CfnRule_InputTransformerProperty{
 				InputPathsMap: &paths,
-				InputTemplate: jsii.String(r.InputTemplate),
+				InputTemplate: jsii.String(r.TargetInputTemplate),
 			}
 		}
 		cr := awsevents.NewCfnRule(b.s.Stack, jsii.String(id), &awsevents.CfnRuleProps{
@@ -456,6 +465,42 @@ func (b *builder) rules() error {
 		SourceArn: b.busRulesARN(),
 	})
 	return nil
+}
+
+// directMachine declares the state machine of a direct rule: it records
+// the enforcement in the table (dynamodb:PutItem on the table, nothing
+// else) and starts the rule's machine (states:StartExecution on that
+// machine only). Its executions are not BWC executions: the completion
+// function does not follow them.
+func (b *builder) directMachine(r RulePlan) (awsstepfunctions.StateMachine, error) {
+	target, ok := b.s.Machines[r.Machine]
+	if !ok {
+		return nil, fmt.Errorf("rule %s: its state machine %s is not in the stack", r.Ref, r.Machine)
+	}
+	id := "Machine" + exportName(r.DirectMachine)
+	name := MachineName(b.name, r.DirectMachine)
+	sm := awsstepfunctions.NewStateMachine(b.s.Stack, jsii.String(id), &awsstepfunctions.StateMachineProps{
+		StateMachineName: jsii.String(name),
+		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(string(r.DirectDefinition))),
+		DefinitionSubstitutions: &map[string]*string{
+			direct.TableNameParam:                    b.s.Table.Ref(),
+			workflow.StateMachineArnParam(r.Machine): target.StateMachineArn(),
+		},
+		Logs: &awsstepfunctions.LogOptions{
+			Destination:          b.logGroup(id+"Logs", "/aws/vendedlogs/states/"+name),
+			Level:                awsstepfunctions.LogLevel_ALL,
+			IncludeExecutionData: jsii.Bool(false),
+		},
+		TracingEnabled: jsii.Bool(true),
+	})
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("RecordEnforcement"), Actions: jsii.Strings("dynamodb:PutItem"), Resources: &[]*string{b.s.Table.AttrArn()},
+	}))
+	sm.AddToRolePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Sid: jsii.String("StartMachine"), Actions: jsii.Strings("states:StartExecution"), Resources: &[]*string{target.StateMachineArn()},
+	}))
+	b.s.DirectMachines[r.Ref] = sm
+	return sm, nil
 }
 
 // busRulesARN covers the rules of the BWC bus.

@@ -1,6 +1,7 @@
 package stack_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -255,7 +256,7 @@ func TestSynth(t *testing.T) {
 			tg := targets[0].(map[string]any)
 			wantArn := enforcer + ".Arn"
 			if rp.Target == stack.TargetDirect {
-				wantArn = "Ref(Machine" + exportRef(rp.Machine) + ")"
+				wantArn = "Ref(Machine" + exportRef(rp.DirectMachine) + ")"
 			} else if compiled.NeedsEnforcer() != (rp.Target == stack.TargetEnforcer) && compiled.NeedsEnforcer() {
 				t.Errorf("rule %s needs the enforcer", rp.Ref)
 			}
@@ -274,8 +275,24 @@ func TestSynth(t *testing.T) {
 				if it["InputTemplate"] != want {
 					t.Errorf("rule %s: enforcer input %v, want %s", rp.Ref, it["InputTemplate"], want)
 				}
-			} else if it["InputTemplate"] != rp.InputTemplate {
-				t.Errorf("rule %s: input template %v, want %s", rp.Ref, it["InputTemplate"], rp.InputTemplate)
+			} else {
+				// the direct machine's input: the ids' sources and the
+				// input of the rule's machine
+				want := `{"event_id":<event_id>,"trigger_instance_id":<trigger_instance_id>,"trace_tag":<trace_tag>,"input":` + rp.InputTemplate + `}`
+				if it["InputTemplate"] != want {
+					t.Errorf("rule %s: input template %v, want %s", rp.Ref, it["InputTemplate"], want)
+				}
+				gotPaths := map[string]string{}
+				for k, v := range it["InputPathsMap"].(map[string]any) {
+					gotPaths[k] = render(v)
+				}
+				wantPaths := map[string]string{"event_id": "$.id", "trigger_instance_id": "$.detail.trigger_instance_id", "trace_tag": "$.detail.trace_tag"}
+				for k, v := range rp.InputPaths {
+					wantPaths[k] = v
+				}
+				if !reflect.DeepEqual(gotPaths, wantPaths) {
+					t.Errorf("rule %s: input paths %v, want %v", rp.Ref, gotPaths, wantPaths)
+				}
 			}
 		}
 		// and the assertion does fail on a pattern no rule has
@@ -316,13 +333,13 @@ func TestSynth(t *testing.T) {
 			t.Errorf("invoke permissions:\n  %s\nwant\n  %s", strings.Join(perms, "\n  "), strings.Join(wantPerms, "\n  "))
 		}
 
-		// the direct rules' roles may start their machine and nothing else
+		// the direct rules' roles may start their direct machine and nothing else
 		for _, rp := range s.plan.Rules {
 			if rp.Target != stack.TargetDirect {
 				continue
 			}
 			role := "Rule" + exportRef(rp.Ref) + "Role"
-			want := []string{"states:StartExecution on Ref(Machine" + exportRef(rp.Machine) + ")"}
+			want := []string{"states:StartExecution on Ref(Machine" + exportRef(rp.DirectMachine) + ")"}
 			if got := s.statements(role); !reflect.DeepEqual(got, want) {
 				t.Errorf("role of rule %s:\n%s\nwant\n%s", rp.Ref, strings.Join(got, "\n"), strings.Join(want, "\n"))
 			}
@@ -332,8 +349,17 @@ func TestSynth(t *testing.T) {
 	t.Run("state machines", func(t *testing.T) {
 		c, _ := loadPlan(t)
 		machines := s.ofType("AWS::StepFunctions::StateMachine")
-		if len(machines) != len(c.Machines)+1 {
-			t.Errorf("%d state machines, want %d workflows + the action machine", len(machines), len(c.Machines))
+		directs := 0
+		for _, rp := range s.plan.Rules {
+			if rp.Target == stack.TargetDirect {
+				directs++
+			}
+		}
+		if directs == 0 {
+			t.Error("no direct rule in the test packs")
+		}
+		if len(machines) != len(c.Machines)+1+directs {
+			t.Errorf("%d state machines, want %d workflows + the action machine + %d direct rules", len(machines), len(c.Machines), directs)
 		}
 		for ref, m := range c.Machines {
 			want, err := m.JSON()
@@ -347,6 +373,70 @@ func TestSynth(t *testing.T) {
 			checkMachine(t, s, ref, want, m.Substitutions)
 		}
 		checkMachine(t, s, stack.ActionMachineRef, stack.ActionMachineDefinition(), []string{"RunnerFunctionArn"})
+
+		// each direct rule's machine: the generated ASL (the golden file,
+		// for the examples), the table and the rule's machine substituted,
+		// and a role that may put items in the table and start that machine
+		for _, rp := range s.plan.Rules {
+			if rp.Target != stack.TargetDirect {
+				continue
+			}
+			sm, ok := s.st.DirectMachines[rp.Ref]
+			if !ok {
+				t.Errorf("rule %s: no direct machine", rp.Ref)
+				continue
+			}
+			r := s.res[s.logicalID(sm.Node().DefaultChild().(awscdk.CfnElement))]
+			p := r.Properties
+			if golden, err := os.ReadFile(filepath.Join("../../statemachines", rp.DirectMachine+".asl.json")); err == nil && !jsonEqual(golden, rp.DirectDefinition) {
+				t.Errorf("rule %s: direct machine differs from statemachines/%s.asl.json", rp.Ref, rp.DirectMachine)
+			}
+			got, _ := p["DefinitionString"].(string)
+			if !jsonEqual([]byte(got), rp.DirectDefinition) {
+				t.Errorf("rule %s: direct machine definition differs from the generated ASL:\n%s", rp.Ref, got)
+			}
+			var compact bytes.Buffer
+			if err := json.Compact(&compact, []byte(got)); err != nil {
+				t.Fatal(err)
+			}
+			for _, want := range []string{`"Resource":"arn:aws:states:::dynamodb:putItem"`, `"ConditionExpression":"attribute_not_exists(PK)"`,
+				`"ErrorEquals":["DynamoDB.ConditionalCheckFailedException"]`, `"Resource":"arn:aws:states:::states:startExecution"`} {
+				if !strings.Contains(compact.String(), want) {
+					t.Errorf("rule %s: direct machine has no %s", rp.Ref, want)
+				}
+			}
+			if p["StateMachineName"] != stack.MachineName("bwc", rp.DirectMachine) {
+				t.Errorf("rule %s: direct machine name %v", rp.Ref, p["StateMachineName"])
+			}
+			gotSubs := map[string]string{}
+			for k, v := range p["DefinitionSubstitutions"].(map[string]any) {
+				gotSubs[k] = render(v)
+			}
+			wantSubs := map[string]string{"TableName": "Ref(Table)", workflow.StateMachineArnParam(rp.Machine): "Ref(Machine" + exportRef(rp.Machine) + ")"}
+			if !reflect.DeepEqual(gotSubs, wantSubs) {
+				t.Errorf("rule %s: direct machine substitutions %v, want %v", rp.Ref, gotSubs, wantSubs)
+			}
+			if lc := p["LoggingConfiguration"].(map[string]any); lc["Level"] != "ALL" || lc["Destinations"] == nil {
+				t.Errorf("rule %s: direct machine logging %v", rp.Ref, lc)
+			}
+			if tc := p["TracingConfiguration"].(map[string]any); tc["Enabled"] != true {
+				t.Errorf("rule %s: direct machine tracing %v", rp.Ref, tc)
+			}
+			role := s.logicalID(sm.Role().Node().DefaultChild().(awscdk.CfnElement))
+			var stmts []string
+			for _, l := range s.statements(role) {
+				if !strings.HasPrefix(l, "logs:") && !strings.HasPrefix(l, "xray:") {
+					stmts = append(stmts, l)
+				}
+			}
+			wantStmts := []string{
+				"dynamodb:PutItem on Table.Arn",
+				"states:StartExecution on Ref(Machine" + exportRef(rp.Machine) + ")",
+			}
+			if !reflect.DeepEqual(stmts, wantStmts) {
+				t.Errorf("role of the direct machine of %s:\n  %s\nwant\n  %s", rp.Ref, strings.Join(stmts, "\n  "), strings.Join(wantStmts, "\n  "))
+			}
+		}
 
 		// a workflow that runs actions and starts a child workflow
 		runner := hashSuffix.ReplaceAllString(s.logicalID(s.st.Functions[stack.FnRunner].Node().DefaultChild().(awscdk.CfnElement)), "")

@@ -9,3 +9,4 @@
 package content
 
 //go:generate go test -run TestStateMachineGoldens -update .
+//go:generate go test -run TestGoldens ../aws/direct -update

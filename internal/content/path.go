@@ -19,10 +19,35 @@ const (
 	// checks the residual, renders the parameters, records the enforcement
 	// and starts the state machine with the enforcement's execution id.
 	PathEnforcer = "enforcer"
-	// PathDirect: EventBridge starts the state machine itself, its input
-	// built by an input transformer from the event.
+	// PathDirect: EventBridge starts the rule's direct machine
+	// (DirectMachineRef), its input built by an input transformer from the
+	// event; the direct machine records the enforcement and starts the
+	// state machine that runs the action.
 	PathDirect = "direct"
 )
+
+// DirectMachineRef is the reference of the state machine a direct rule's
+// EventBridge target starts: it records the enforcement with Step
+// Functions' DynamoDB integration, then starts the rule's Machine
+// (internal/aws/direct generates it).
+func DirectMachineRef(ruleRef string) string { return ruleRef + ".direct" }
+
+// DirectTarget is the input transformer of a direct rule's EventBridge
+// target, which starts DirectMachine: the event's id, trigger instance id
+// and trace tag (which the enforcement ids and record are made from; a BWC
+// event's id is its trigger instance id, an AWS service event has only the
+// former) and, as input, the input of the rule's Machine (p.InputTemplate).
+// It returns nothing for an enforcer path.
+func (p AWSPath) DirectTarget() (paths map[string]string, template string) {
+	if p.Path != PathDirect {
+		return nil, ""
+	}
+	paths = map[string]string{"event_id": "$.id", "trigger_instance_id": "$.detail.trigger_instance_id", "trace_tag": "$.detail.trace_tag"}
+	for k, v := range p.InputPaths {
+		paths[k] = v
+	}
+	return paths, `{"event_id":<event_id>,"trigger_instance_id":<trigger_instance_id>,"trace_tag":<trace_tag>,"input":` + p.InputTemplate + `}`
+}
 
 // AWSPath is the AWS path of one rule: which target its EventBridge rule
 // has, why, which state machine the execution runs and, for a direct
@@ -35,8 +60,14 @@ type AWSPath struct {
 	// Machine is the reference of the state machine the execution runs: the
 	// workflow's, or ActionMachineRef for any other action.
 	Machine string `json:"machine"`
-	// InputPaths and InputTemplate are the input transformer of a direct
-	// target (placeholder name -> JSON path into the event; the template).
+	// DirectMachine is, for a direct path, the state machine EventBridge
+	// starts (DirectMachineRef), which records the enforcement and starts
+	// Machine.
+	DirectMachine string `json:"direct_machine,omitempty"`
+	// InputPaths and InputTemplate are, for a direct path, how the input
+	// of Machine is built from the event (placeholder name -> JSON path
+	// into the event; the template), as an EventBridge input transformer;
+	// DirectTarget wraps them into the input of DirectMachine.
 	InputPaths    map[string]string `json:"input_paths,omitempty"`
 	InputTemplate string            `json:"input_template,omitempty"`
 }
@@ -76,6 +107,7 @@ func RulePath(r *rule.Compiled, machines map[string]*workflow.Machine) (AWSPath,
 	}
 	p.Path, p.Reason = PathDirect, "its parameters need nothing but the event (constants and plain paths)"
 	p.InputPaths, p.InputTemplate = paths, tmpl
+	p.DirectMachine = DirectMachineRef(r.Ref)
 	return p, nil
 }
 

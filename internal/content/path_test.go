@@ -35,7 +35,7 @@ func TestRulePath(t *testing.T) {
 			name: "direct action", action: "core.echo",
 			params: map[string]any{"message": "{% $trigger.body.text %}", "n": 2.0},
 			want: AWSPath{
-				Path: PathDirect, Machine: ActionMachineRef, Reason: "its parameters need nothing but the event (constants and plain paths)",
+				Path: PathDirect, Machine: ActionMachineRef, DirectMachine: "p.r.direct", Reason: "its parameters need nothing but the event (constants and plain paths)",
 				InputPaths: map[string]string{"p0": "$.detail.payload.body.text", "trigger_instance_id": "$.detail.trigger_instance_id", "trace_tag": "$.detail.trace_tag"},
 				InputTemplate: `{"action":"core.echo","parameters":{"message":<p0>,"n":2},` +
 					`"context":{"rule":"p.r","trigger_instance_id":<trigger_instance_id>,"trace_tag":<trace_tag>}}`,
@@ -45,7 +45,7 @@ func TestRulePath(t *testing.T) {
 			name: "direct workflow", action: "p.flow",
 			params: map[string]any{"who": "{% $event.detail.trace_tag %}", "tag": "<p0>"},
 			want: AWSPath{
-				Path: PathDirect, Machine: "p.flow", Reason: "its parameters need nothing but the event (constants and plain paths)",
+				Path: PathDirect, Machine: "p.flow", DirectMachine: "p.r.direct", Reason: "its parameters need nothing but the event (constants and plain paths)",
 				InputPaths:    map[string]string{"p0": "$.detail.trace_tag"},
 				InputTemplate: `{"tag":"\u003cp0\u003e","who":<p0>}`,
 			},
@@ -63,6 +63,31 @@ func TestRulePath(t *testing.T) {
 			}
 			if r.NeedsEnforcer() && got.Path != PathEnforcer {
 				t.Errorf("the rule needs the enforcer, path %s", got.Path)
+			}
+		})
+	}
+}
+
+func TestDirectTarget(t *testing.T) {
+	tests := []struct {
+		name      string
+		path      AWSPath
+		wantPaths map[string]string
+		wantTmpl  string
+	}{
+		{name: "enforcer", path: AWSPath{Path: PathEnforcer, Machine: ActionMachineRef}},
+		{
+			name:      "direct",
+			path:      AWSPath{Path: PathDirect, Machine: "p.flow", InputPaths: map[string]string{"p0": "$.detail.payload.x"}, InputTemplate: `{"x":<p0>}`},
+			wantPaths: map[string]string{"p0": "$.detail.payload.x", "event_id": "$.id", "trigger_instance_id": "$.detail.trigger_instance_id", "trace_tag": "$.detail.trace_tag"},
+			wantTmpl:  `{"event_id":<event_id>,"trigger_instance_id":<trigger_instance_id>,"trace_tag":<trace_tag>,"input":{"x":<p0>}}`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			paths, tmpl := tt.path.DirectTarget()
+			if !reflect.DeepEqual(paths, tt.wantPaths) || tmpl != tt.wantTmpl {
+				t.Errorf("DirectTarget() = %v, %s; want %v, %s", paths, tmpl, tt.wantPaths, tt.wantTmpl)
 			}
 		})
 	}

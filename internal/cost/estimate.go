@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/bwc-project/bwc/internal/aws/direct"
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/sensor/timer"
@@ -303,6 +304,8 @@ func (e *estimator) rule(r *rule.Compiled) (RuleCost, error) {
 	if path.Path == content.PathEnforcer {
 		u.invoke(FnEnforcer, 1)
 		u.WriteUnits += WriteEnforcement
+	} else if err := e.directRun(u, r.Ref, path); err != nil {
+		return RuleCost{}, fmt.Errorf("estimating rule %s: %w", r.Ref, err)
 	}
 	if rc.Run, err = e.run(u, path.Machine, 0); err != nil {
 		return RuleCost{}, fmt.Errorf("estimating rule %s: %w", r.Ref, err)
@@ -313,6 +316,24 @@ func (e *estimator) rule(r *rule.Compiled) (RuleCost, error) {
 		rc.USD += l.USD
 	}
 	return rc, nil
+}
+
+// directRun adds the run of a direct rule's own state machine
+// (internal/aws/direct): its states and log events, and the enforcement it
+// records (the run of the machine it starts is added by the caller).
+func (e *estimator) directRun(u *usage, ruleRef string, path content.AWSPath) error {
+	def, err := direct.Definition(ruleRef, path, 0)
+	if err != nil {
+		return err
+	}
+	r, err := TypicalRun(def)
+	if err != nil {
+		return fmt.Errorf("direct machine of rule %s: %w", ruleRef, err)
+	}
+	u.Transitions += float64(r.Transitions)
+	u.LogBytes += float64(r.LogEvents) * e.a.StatesLogEventBytes
+	u.WriteUnits += WriteEnforcement
+	return nil
 }
 
 func (e *estimator) typicalRun(ref string) (Run, error) {

@@ -79,15 +79,17 @@ func TestEstimateRules(t *testing.T) {
 	}{
 		{
 			// webhook (request, function, record, event), direct to the
-			// action machine: no enforcer, the execution record created by
-			// completion; one run: 2 updates + result, 2 completions,
-			// core.actiontrigger (event + record), one runner task + output
+			// rule's direct machine: no enforcer; its 3 states (14 log
+			// events) and the enforcement record; the execution record
+			// created by completion; one run: 2 updates + result, 2
+			// completions, core.actiontrigger (event + record), one runner
+			// task + output
 			rule: "infratest.direct_echo", path: "direct", source: cost.SourceWebhook, transitions: 1,
 			want: cost.Usage{
 				APIRequests: 1, PutEvents: 2, Deliveries: 3,
 				Invocations: map[string]float64{"webhook": 1, "completion": 2, "runner": 1},
-				Transitions: 1, WriteUnits: 4 + 8 + 21 + 4 + 1, ReadUnits: 2,
-				LogBytes: 4*1024 + 300 + (2+2+3)*400, Traces: 0.05,
+				Transitions: 3 + 1, WriteUnits: 4 + 4 + 8 + 21 + 4 + 1, ReadUnits: 2,
+				LogBytes: 4*1024 + 300 + (2+2+3)*400 + 14*400, Traces: 0.05,
 			},
 		},
 		{

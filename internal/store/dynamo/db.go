@@ -86,7 +86,7 @@ func setExpiry(it item, exp time.Time) {
 		return
 	}
 	it["exp"] = n(exp.UnixNano())
-	it[attrTTL] = n(exp.Add(time.Second - 1).Unix()) // round up: never delete early
+	it[attrTTL] = n(ttlSeconds(exp))
 }
 
 func live(it item, now time.Time) bool {

@@ -130,21 +130,29 @@ func (d *DB) CreateEnforcement(ctx context.Context, e store.Enforcement) (store.
 	if err != nil {
 		return e, fmt.Errorf("creating enforcement: %w", err)
 	}
-	it, err := docItem("EN#"+e.ID, recordSK, "EN", e, e.ExpiresAt)
+	it, err := enforcementItem(e)
 	if err != nil {
 		return e, err
-	}
-	tk := timeKey(e.EnforcedAt, e.ID)
-	setIndex(it, gFeed, "EN", tk)
-	setIndex(it, gName, "ENR#"+e.Rule, tk)
-	if e.TraceTag != "" {
-		setIndex(it, gTrace, "TR#"+e.TraceTag, tk)
 	}
 	got, err := createDoc(ctx, d, it, e)
 	if err != nil {
 		return got, fmt.Errorf("creating enforcement %s: %w", e.ID, err)
 	}
 	return got, nil
+}
+
+// enforcementItem renders EnforcementTemplate, the layout the direct rule
+// machines write too.
+func enforcementItem(e store.Enforcement) (item, error) {
+	v, err := EnforcementValues(e)
+	if err != nil {
+		return nil, err
+	}
+	it, err := RenderItem(EnforcementTemplate(), v)
+	if err != nil {
+		return nil, fmt.Errorf("creating enforcement %s: %w", e.ID, err)
+	}
+	return it, nil
 }
 
 // GetEnforcement implements store.Enforcements.
