@@ -84,6 +84,10 @@ command documents otherwise.`,
 		newRunCmd(),
 		newExecutionCmd(),
 		newASLCmd(),
+		newInquiryCmd(),
+		newKeyCmd(),
+		newCostCmd(),
+		newAPIKeyCmd(),
 	)
 	badInputExits2(root)
 	return root

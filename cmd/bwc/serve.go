@@ -21,8 +21,9 @@ import (
 func newServeCmd() *cobra.Command {
 	var packDirs []string
 	var dbPath, listen, corePack, logLevel, packConfig, cpuProfile, webhookSecrets string
+	var aws awsOptions
 	cmd := &cobra.Command{
-		Use:   "serve [--packs DIR]... [--db PATH] [--listen ADDR]",
+		Use:   "serve [--packs DIR]... [--db PATH] [--listen ADDR] [--aws [--aws-listen ADDR] [--apigw-listen ADDR] [--lambda NAME=URL]...]",
 		Short: "Run the embedded engine: packs, event bus, timers, webhooks and the API",
 		Long: `Run BWC's embedded engine in this process: it loads and compiles the packs,
 opens the SQLite store, starts the event bus, the enforcer, the executor, the
@@ -60,14 +61,52 @@ Flags:
                   Standard Webhooks id) and is not recorded.
   --log-level L   debug, info, warn or error (default info); logs go to stderr.
 
+The local cloud (docs/local-cloud.md) — the AWS path on one machine:
+  --aws           also answer, on loopback, the AWS JSON protocol calls of
+                  BWC's Lambda functions: EventBridge PutEvents (matched
+                  against the rules' compiled patterns) and Step Functions
+                  StartExecution, DescribeExecution, StopExecution,
+                  GetExecutionHistory, ListExecutions, SendTaskSuccess,
+                  SendTaskFailure, SendTaskHeartbeat (the workflows, ASL
+                  actions and the action machine, run on BWC's ASL
+                  interpreter), and serve an API Gateway HTTP API front
+                  (payload format 2.0). Any credentials are accepted. The
+                  region is $AWS_REGION (default us-east-1), the name
+                  prefix $BWC_NAME (default bwc): the bus is "bwc", the
+                  state machines bwc-<ref>, account 000000000000.
+                  Executions are kept in "localcloud" beside the database
+                  and resume after a restart.
+  --aws-listen ADDR
+                  the AWS endpoint's address (default 127.0.0.1:4566).
+  --apigw-listen ADDR
+                  the API Gateway front's address (default 127.0.0.1:4567).
+  --lambda NAME=URL
+                  the function NAME (webhook, timer, poller, enforcer,
+                  runner, completion, inquiry, api) is hosted by
+                  aws-lambda-rie at URL (invoked with POST
+                  URL/2015-03-31/functions/function/invocations);
+                  repeatable. enforcer receives the rule matches of the
+                  BWC bus, runner the state machines' lambda:invoke
+                  tasks, completion every execution's end (a "Step
+                  Functions Execution Status Change" event), webhook, api
+                  and inquiry the API Gateway front's routes. A function
+                  not given is the engine's in-process handler: events go
+                  to the engine's bus, tasks run as engine executions,
+                  routes go to the engine's API; no completion is sent.
+                  timer is invoked by a schedule per timer rule, as
+                  EventBridge Scheduler does (the engine's own timers
+                  fire too); poller is accepted but not invoked.
+
 Output: on stdout, once the engine is ready, the API URL, the API key file,
-the packs, rules, timers and webhooks loaded, and example commands; then
-nothing until shutdown. Problems found in the packs are listed on stderr;
-the engine runs with what loaded.
+the packs, rules, timers and webhooks loaded, and example commands (with
+--aws, then the local cloud's endpoints, where each function runs and aws
+CLI examples); then nothing until shutdown. Problems found in the packs
+are listed on stderr; the engine runs with what loaded.
 
 Exit codes: 0 after a clean shutdown; 1 when the engine cannot start (the
 store cannot be opened, the address is in use) or stops on an error; 2 bad
-flags or a packs directory that cannot be read.`,
+flags (a --lambda that is not NAME=URL or names no function; --lambda
+without --aws) or a packs directory that cannot be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -81,6 +120,9 @@ flags or a packs directory that cannot be read.`,
 				if st, err := os.Stat(d); err != nil || !st.IsDir() {
 					return &exitError{code: 2, msg: fmt.Sprintf("bwc: --packs %s: not a readable directory", d)}
 				}
+			}
+			if err := aws.check(); err != nil {
+				return &exitError{code: 2, msg: "bwc: " + err.Error()}
 			}
 			dirs, err := withCorePack(packDirs, corePack)
 			if err != nil {
@@ -115,6 +157,9 @@ flags or a packs directory that cannot be read.`,
 			for _, d := range eng.Diagnostics {
 				fmt.Fprintf(cmd.ErrOrStderr(), "bwc: pack problem: %s\n", d)
 			}
+			if aws.enabled {
+				return serveAWS(ctx, cmd.OutOrStdout(), eng, &aws, dbPath, logger)
+			}
 			printBanner(cmd.OutOrStdout(), eng, dbPath)
 			if err := eng.Run(ctx); err != nil {
 				return fmt.Errorf("running the engine: %w", err)
@@ -134,6 +179,10 @@ flags or a packs directory that cannot be read.`,
 	cmd.Flags().StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile to this file until shutdown")
 	_ = cmd.Flags().MarkHidden("cpuprofile")
 	cmd.Flags().StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	cmd.Flags().BoolVar(&aws.enabled, "aws", false, "also serve the local cloud: EventBridge, Step Functions, API Gateway (docs/local-cloud.md)")
+	cmd.Flags().StringVar(&aws.listen, "aws-listen", defaultAWSListen, "address of the local cloud's AWS endpoint (with --aws)")
+	cmd.Flags().StringVar(&aws.apigwListen, "apigw-listen", defaultAPIGWListen, "address of the local API Gateway front (with --aws)")
+	cmd.Flags().StringArrayVar(&aws.lambdas, "lambda", nil, "NAME=URL: function NAME hosted by aws-lambda-rie at URL (with --aws; repeatable)")
 	return cmd
 }
 

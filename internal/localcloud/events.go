@@ -1,0 +1,218 @@
+package localcloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// putEventsInput is EventBridge's PutEvents request.
+type putEventsInput struct {
+	Entries []putEventsEntry `json:"Entries"`
+}
+
+type putEventsEntry struct {
+	Source       *string  `json:"Source"`
+	DetailType   *string  `json:"DetailType"`
+	Detail       *string  `json:"Detail"`
+	EventBusName string   `json:"EventBusName"`
+	Resources    []string `json:"Resources"`
+	Time         *float64 `json:"Time"`
+	TraceHeader  string   `json:"TraceHeader"`
+}
+
+type putEventsResultEntry struct {
+	EventID      string `json:"EventId,omitempty"`
+	ErrorCode    string `json:"ErrorCode,omitempty"`
+	ErrorMessage string `json:"ErrorMessage,omitempty"`
+}
+
+type putEventsOutput struct {
+	FailedEntryCount int                    `json:"FailedEntryCount"`
+	Entries          []putEventsResultEntry `json:"Entries"`
+}
+
+// maxEntrySize is EventBridge's limit on one entry (and the request).
+const maxEntrySize = 256 * 1024
+
+// Detail types and sources of the events the local cloud sends itself.
+const (
+	statusChangeSource     = "aws.states"
+	statusChangeDetailType = "Step Functions Execution Status Change"
+)
+
+func (c *Cloud) putEvents(_ context.Context, body []byte) (any, error) {
+	var in putEventsInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if len(in.Entries) == 0 {
+		return nil, errorf("ValidationException", "1 validation error detected: Value '[]' at 'entries' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	if len(in.Entries) > 10 {
+		return nil, errorf("ValidationException", "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10")
+	}
+	if len(body) > maxEntrySize*10 {
+		return nil, errorf("ValidationException", "Total size of the entries in the request is over the limit.")
+	}
+	out := putEventsOutput{Entries: make([]putEventsResultEntry, len(in.Entries))}
+	for i, e := range in.Entries {
+		res, deliver := c.putEvent(e)
+		out.Entries[i] = res
+		if res.ErrorCode != "" {
+			out.FailedEntryCount++
+			continue
+		}
+		deliver()
+	}
+	return out, nil
+}
+
+// putEvent validates one entry as EventBridge does, builds its event, and
+// returns the function that sends it to the targets of the rules it
+// matches.
+func (c *Cloud) putEvent(e putEventsEntry) (putEventsResultEntry, func()) {
+	invalid := func(field, reason string) (putEventsResultEntry, func()) {
+		return putEventsResultEntry{ErrorCode: "InvalidArgument", ErrorMessage: fmt.Sprintf("Parameter %s is not valid. Reason: %s", field, reason)}, nil
+	}
+	switch {
+	case e.Source == nil || *e.Source == "":
+		return invalid("Source", "Source is a required argument.")
+	case e.DetailType == nil || *e.DetailType == "":
+		return invalid("DetailType", "DetailType is a required argument.")
+	case e.Detail == nil || *e.Detail == "":
+		return invalid("Detail", "Detail is a required argument.")
+	case len(*e.Source) > 256:
+		return invalid("Source", "Source must have length less than or equal to 256.")
+	case len(*e.DetailType) > 128:
+		return invalid("DetailType", "DetailType must have length less than or equal to 128.")
+	}
+	var detail map[string]any
+	if dec := json.NewDecoder(strings.NewReader(*e.Detail)); dec.Decode(&detail) != nil || detail == nil || dec.More() {
+		return putEventsResultEntry{ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed."}, nil
+	}
+	if len(*e.Source)+len(*e.DetailType)+len(*e.Detail)+len(strings.Join(e.Resources, "")) > maxEntrySize {
+		return putEventsResultEntry{ErrorCode: "InvalidArgument", ErrorMessage: "Event size exceeds the maximum of 256 KB."}, nil
+	}
+	bus, ok := c.busName(e.EventBusName)
+	if !ok {
+		return putEventsResultEntry{ErrorCode: "NotFound", ErrorMessage: fmt.Sprintf("Event bus %s does not exist.", e.EventBusName)}, nil
+	}
+	at := c.cfg.Now()
+	if e.Time != nil {
+		at = time.UnixMilli(int64(*e.Time * 1000))
+	}
+	resources := e.Resources
+	if resources == nil {
+		resources = []string{}
+	}
+	id := newUUID()
+	ev := Event{Version: "0", ID: id, DetailType: *e.DetailType, Source: *e.Source, Account: Account,
+		Time: at.UTC().Format("2006-01-02T15:04:05Z"), Region: c.cfg.Region, Resources: resources, Detail: json.RawMessage(*e.Detail)}
+	return putEventsResultEntry{EventID: id}, func() { c.route(bus, ev) }
+}
+
+// busName resolves an entry's EventBusName (a name or an ARN; empty is
+// the default bus) to "default" or the BWC bus's name.
+func (c *Cloud) busName(name string) (string, bool) {
+	if i := strings.LastIndex(name, ":event-bus/"); i >= 0 {
+		name = name[i+len(":event-bus/"):]
+	}
+	switch name {
+	case "", "default":
+		return "default", true
+	case c.cfg.Name:
+		return name, true
+	}
+	return "", false
+}
+
+// Event is an EventBridge event as targets receive it.
+type Event struct {
+	Version    string          `json:"version"`
+	ID         string          `json:"id"`
+	DetailType string          `json:"detail-type"`
+	Source     string          `json:"source"`
+	Account    string          `json:"account"`
+	Time       string          `json:"time"`
+	Region     string          `json:"region"`
+	Resources  []string        `json:"resources"`
+	Detail     json.RawMessage `json:"detail"`
+}
+
+// route sends an event to the targets of the rules it matches: on the BWC
+// bus, the enforcer for each matching BWC rule; on the default bus,
+// execution status changes of the stack's state machines to the
+// completion function (the stack's <name>-execution-status rule).
+func (c *Cloud) route(bus string, ev Event) {
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		c.log.Error("encoding an event", "event", ev.ID, "err", err)
+		return
+	}
+	if bus == "default" {
+		if ev.Source == statusChangeSource && ev.DetailType == statusChangeDetailType {
+			c.deliver(FnCompletion, "execution-status", ev.ID, raw)
+		}
+		return
+	}
+	if c.cfg.Functions[FnEnforcer] == nil && c.cfg.Events != nil {
+		if err := c.cfg.Events.PutEvent(c.root, ev); err != nil {
+			c.log.Error("putting an event on the engine's bus", "event", ev.ID, "err", err)
+		}
+		return
+	}
+	refs, err := c.rules.Match(raw)
+	if err != nil {
+		c.log.Error("matching an event", "event", ev.ID, "err", err)
+		return
+	}
+	for _, ref := range refs {
+		var b bytes.Buffer
+		b.WriteString(`{"rule":`)
+		rb, _ := json.Marshal(ref)
+		b.Write(rb)
+		b.WriteString(`,"event":`)
+		b.Write(raw)
+		b.WriteString(`}`)
+		c.deliver(FnEnforcer, ref, ev.ID, b.Bytes())
+	}
+}
+
+// deliver invokes a function with an event, asynchronously, retrying
+// failures as an EventBridge target is retried (fewer times).
+func (c *Cloud) deliver(fn, rule, eventID string, payload []byte) {
+	f := c.cfg.Functions[fn]
+	log := c.log.With("function", fn, "rule", rule, "event", eventID)
+	if f == nil {
+		log.Debug("event not delivered: no function is configured for this target")
+		return
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		delay := c.cfg.RetryDelay
+		for attempt := 1; ; attempt++ {
+			_, err := f.Invoke(c.root, payload)
+			if err == nil {
+				log.Debug("event delivered", "attempt", attempt)
+				return
+			}
+			if attempt >= c.cfg.DeliveryAttempts || c.root.Err() != nil {
+				log.Error("event not delivered", "attempts", attempt, "err", err)
+				return
+			}
+			log.Warn("delivering an event; retrying", "attempt", attempt, "err", err)
+			t := time.NewTimer(delay)
+			select {
+			case <-t.C:
+			case <-c.root.Done():
+				t.Stop()
+			}
+			delay *= 2
+		}
+	}()
+}

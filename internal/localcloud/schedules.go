@@ -1,0 +1,72 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/bwc-project/bwc/internal/rule"
+	"github.com/bwc-project/bwc/internal/sensor/clock"
+	"github.com/bwc-project/bwc/internal/sensor/timer"
+)
+
+// FnTimer is the function EventBridge Scheduler's schedules invoke.
+const FnTimer = "timer"
+
+// TimerInput is what a schedule sends the timer function, as the CDK
+// stack's schedules send it.
+type TimerInput struct {
+	Rule       string         `json:"rule"`
+	Trigger    string         `json:"trigger"`
+	Parameters map[string]any `json:"parameters"`
+	// ScheduledTime is Scheduler's <aws.scheduler.scheduled-time>, RFC 3339.
+	ScheduledTime string `json:"scheduled_time"`
+}
+
+// RunSchedules stands in for EventBridge Scheduler: one schedule per
+// enabled timer rule (core.IntervalTimer, core.CronTimer, core.DateTimer),
+// each fire invoking fn with a TimerInput (failures are logged; Scheduler's
+// retries are not imitated). It returns when ctx ends. A timer that does
+// not parse is logged and skipped, as the engine does; a date already past
+// never fires.
+func RunSchedules(ctx context.Context, rules []*rule.Compiled, fn Function, clk clock.Clock, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	byRule := map[string]*rule.Compiled{}
+	s := timer.NewScheduler(clk, func(ctx context.Context, ev timer.Event) {
+		r := byRule[ev.ID]
+		params := r.Trigger.Parameters
+		if params == nil {
+			params = map[string]any{}
+		}
+		payload, err := json.Marshal(TimerInput{Rule: r.Ref, Trigger: r.Trigger.Type, Parameters: params, ScheduledTime: ev.At.UTC().Format(time.RFC3339)})
+		if err == nil {
+			_, err = fn.Invoke(ctx, payload)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Error("invoking the timer function", "rule", r.Ref, "at", ev.At, "err", err)
+		}
+	})
+	for _, r := range rules {
+		if !r.Enabled || !timer.IsTimer(r.Trigger.Type) {
+			continue
+		}
+		sched, err := timer.Parse(r.Trigger.Type, r.Trigger.Parameters)
+		if err != nil {
+			log.Warn("rule timer not scheduled", "rule", r.Ref, "err", err)
+			continue
+		}
+		byRule[r.Ref] = r
+		if _, err := s.Add(r.Ref, sched, nil); err != nil && !errors.Is(err, timer.ErrNoNextFire) {
+			return fmt.Errorf("scheduling the timer of rule %s: %w", r.Ref, err)
+		}
+	}
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("running the schedules: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,48 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"testing"
+	"time"
+
+	"github.com/bwc-project/bwc/internal/rule"
+	"github.com/bwc-project/bwc/internal/sensor/clock"
+)
+
+func TestRunSchedules(t *testing.T) {
+	start := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(start)
+	fn := newRecorder(nil)
+	params := map[string]any{"unit": "seconds", "delta": 30.0}
+	rules := []*rule.Compiled{
+		{Ref: "t.every30s", Enabled: true, Trigger: rule.Trigger{Type: "core.IntervalTimer", Parameters: params}},
+		{Ref: "t.off", Enabled: false, Trigger: rule.Trigger{Type: "core.IntervalTimer", Parameters: map[string]any{"unit": "seconds", "delta": 1.0}}},
+		{Ref: "t.webhook", Enabled: true, Trigger: rule.Trigger{Type: "core.webhook", Parameters: map[string]any{"url": "x"}}},
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunSchedules(ctx, rules, fn, clk, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := clk.WaitTimers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		clk.Advance(30 * time.Second)
+		var got TimerInput
+		raw, _ := json.Marshal(fn.next(t))
+		if err := json.Unmarshal(raw, &got); err != nil {
+			t.Fatal(err)
+		}
+		want := TimerInput{Rule: "t.every30s", Trigger: "core.IntervalTimer", Parameters: params,
+			ScheduledTime: start.Add(time.Duration(i) * 30 * time.Second).Format(time.RFC3339)}
+		if !jsonSame(got, want) {
+			t.Errorf("fire %d: %+v, want %+v", i, got, want)
+		}
+	}
+}
