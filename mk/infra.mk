@@ -23,14 +23,24 @@ infra/node_modules/.installed: infra/package.json infra/package-lock.json
 	printf 'module ignored/node_modules\n' > infra/node_modules/go.mod
 	touch $@
 
-# A function whose main (functions/<fn>) is not written yet gets a placeholder
-# bootstrap that exits 1, so the stack still synthesizes; it is not deployable.
-lambda: ## build functions/<fn> for Lambda (provided.al2023, arm64) into build/lambda/<fn>/bootstrap
+# Each function is built for provided.al2023 (LAMBDA_GOARCH, arm64 for the
+# stack; the AWS-path test builds for the host) with the packs copied beside
+# its bootstrap (build/lambda/<fn>/packs, found through $LAMBDA_TASK_ROOT),
+# so that the whole directory is the function's code asset. A function whose
+# main (functions/<fn>) does not exist gets a placeholder bootstrap that
+# exits 1, so the stack still synthesizes; it is not deployable.
+LAMBDA_GOARCH ?= arm64
+LAMBDA_PACKS  ?= packs
+lambda: ## build functions/<fn> for Lambda (provided.al2023, arm64) into build/lambda/<fn>/bootstrap, with packs/ beside it
 	@set -e; for fn in $(LAMBDA_FUNCTIONS); do \
 	  mkdir -p $(LAMBDA_BUILD)/$$fn; \
 	  if [ -d functions/$$fn ]; then \
 	    echo "lambda: building functions/$$fn"; \
-	    GOOS=linux GOARCH=arm64 CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -o $(LAMBDA_BUILD)/$$fn/bootstrap ./functions/$$fn; \
+	    rm -f $(LAMBDA_BUILD)/$$fn/bootstrap; \
+	    GOOS=linux GOARCH=$(LAMBDA_GOARCH) CGO_ENABLED=0 $(GO) build -tags lambda.norpc -trimpath -ldflags '-s -w' -o $(LAMBDA_BUILD)/$$fn/bootstrap ./functions/$$fn; \
+	    rm -rf $(LAMBDA_BUILD)/$$fn/packs; mkdir -p $(LAMBDA_BUILD)/$$fn/packs; \
+	    cp -R $(LAMBDA_PACKS)/. $(LAMBDA_BUILD)/$$fn/packs/; \
+	    find $(LAMBDA_BUILD)/$$fn/packs -name '*_test.go' -delete; \
 	  else \
 	    echo "lambda: functions/$$fn does not exist yet: placeholder bootstrap (not deployable)"; \
 	    printf '#!/bin/sh\necho "BWC function %s was not built (placeholder)" >&2\nexit 1\n' $$fn > $(LAMBDA_BUILD)/$$fn/bootstrap; \

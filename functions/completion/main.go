@@ -1,0 +1,30 @@
+// Command completion is BWC's completion Lambda function (Step Functions status changes to the audit trail). It only wires: the
+// handler is lambdafn's (internal/aws/lambdafn); docs/deploy.md lists its
+// input and environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/bwc-project/bwc/internal/aws/lambdafn"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bwc completion:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	deps, err := lambdafn.Load(context.Background())
+	if err != nil {
+		return err
+	}
+	lambda.Start(lambdafn.NewCompletion(deps).Handle)
+	return nil
+}

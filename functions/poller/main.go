@@ -1,0 +1,30 @@
+// Command poller is BWC's poller Lambda function (polling sensors on a schedule). It only wires: the
+// handler is lambdafn's (internal/aws/lambdafn); docs/deploy.md lists its
+// input and environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/bwc-project/bwc/internal/aws/lambdafn"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bwc poller:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	deps, err := lambdafn.Load(context.Background())
+	if err != nil {
+		return err
+	}
+	lambda.Start(lambdafn.NewPoller(deps).Handle)
+	return nil
+}

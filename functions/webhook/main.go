@@ -1,0 +1,37 @@
+// Command webhook is BWC's webhook Lambda function (API Gateway webhook routes to EventBridge). It only wires: the
+// handler is lambdafn's (internal/aws/lambdafn); docs/deploy.md lists its
+// input and environment.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+
+	"github.com/bwc-project/bwc/internal/aws/lambdafn"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "bwc webhook:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	deps, err := lambdafn.Load(context.Background())
+	if err != nil {
+		return err
+	}
+	h, err := lambdafn.NewHTTP(deps, version)
+	if err != nil {
+		return err
+	}
+	lambda.Start(h.Handle)
+	return nil
+}
+
+// version is reported by /api/v1/health; set with -ldflags "-X main.version=...".
+var version = "dev"

@@ -1,0 +1,213 @@
+// Package eventbridge is the AWS engine's event bus adapter: it puts BWC
+// trigger events on an Amazon EventBridge bus with events:PutEvents, in the
+// envelope DESIGN.md describes (detail-type = the trigger type's reference,
+// source = bwc.<pack>, detail = the payload with the trigger instance id,
+// the trace tag and the trigger parameters; see rule.Envelope).
+//
+// [Publisher.PutEvents] has the shape of the embedded bus's
+// (bus.Bus.PutEvents): each entry is first recorded as a trigger instance
+// (through the [Recorder] port, the DynamoDB store on Lambda), then sent to
+// EventBridge in batches of at most 10 entries, and the answer has one
+// result per entry, in order. A recorded event whose id was seen before is
+// acknowledged as a duplicate; it is sent again only while its trigger
+// instance is still pending (a crash between the record and the send), and
+// the enforcer is idempotent per trigger instance, so a redelivery starts
+// nothing twice.
+//
+// Concurrency: a Publisher is safe for concurrent use if its ports are.
+package eventbridge
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
+	"github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
+
+	"github.com/bwc-project/bwc/internal/bus"
+	"github.com/bwc-project/bwc/internal/rule"
+	"github.com/bwc-project/bwc/internal/store"
+)
+
+// MaxBatch is the number of entries EventBridge takes in one PutEvents
+// call.
+const MaxBatch = 10
+
+// eventsAPI is the subset of the EventBridge client the publisher calls;
+// *eventbridge.Client satisfies it.
+type eventsAPI interface {
+	PutEvents(ctx context.Context, in *eventbridge.PutEventsInput, optFns ...func(*eventbridge.Options)) (*eventbridge.PutEventsOutput, error)
+}
+
+var _ eventsAPI = (*eventbridge.Client)(nil)
+
+// Recorder keeps trigger instances; store.TriggerInstances satisfies it.
+type Recorder interface {
+	// CreateTriggerInstance stores ti: the stored record, or the existing
+	// one and store.ErrAlreadyExists.
+	CreateTriggerInstance(ctx context.Context, ti store.TriggerInstance) (store.TriggerInstance, error)
+}
+
+// Options configure a Publisher. The zero value works.
+type Options struct {
+	// Now is the clock; default time.Now.
+	Now func() time.Time
+	// NewID makes event ids for entries without one; default 32 random
+	// hex digits.
+	NewID func() string
+}
+
+// Publisher puts trigger events on an EventBridge bus.
+type Publisher struct {
+	api  eventsAPI
+	bus  string
+	rec  Recorder
+	opts Options
+}
+
+// New returns a publisher to the bus named busName (BWC_EVENT_BUS) that
+// records trigger instances with rec.
+func New(api eventsAPI, busName string, rec Recorder, opts Options) *Publisher {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.NewID == nil {
+		opts.NewID = randomID
+	}
+	return &Publisher{api: api, bus: busName, rec: rec, opts: opts}
+}
+
+// pending is an entry recorded and waiting to be sent.
+type pending struct {
+	index int
+	entry types.PutEventsRequestEntry
+}
+
+// PutEvents records each entry as a trigger instance and puts it on the
+// bus. Per-entry failures are in the Output (ErrorCode bus.ErrCodeInvalid
+// for an entry that cannot succeed as it is, bus.ErrCodeInternal or
+// EventBridge's own error code otherwise); the error is non-nil only when
+// ctx ends.
+func (p *Publisher) PutEvents(ctx context.Context, entries []bus.Entry) (bus.Output, error) {
+	out := bus.Output{Entries: make([]bus.EntryResult, len(entries))}
+	var batch []pending
+	for i, e := range entries {
+		res, req, send, err := p.record(ctx, e)
+		out.Entries[i] = res
+		if err != nil {
+			out.Entries[i].ErrorMessage = err.Error()
+			continue
+		}
+		if send {
+			batch = append(batch, pending{index: i, entry: req})
+		}
+	}
+	for start := 0; start < len(batch); start += MaxBatch {
+		end := min(start+MaxBatch, len(batch))
+		p.send(ctx, batch[start:end], &out)
+	}
+	for _, r := range out.Entries {
+		if r.ErrorCode != "" {
+			out.FailedEntryCount++
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return out, fmt.Errorf("putting %d events on bus %s: %w", len(entries), p.bus, err)
+	}
+	return out, nil
+}
+
+// record validates an entry, writes its trigger instance and builds the
+// EventBridge entry; send is false for a duplicate already processed.
+func (p *Publisher) record(ctx context.Context, e bus.Entry) (res bus.EntryResult, req types.PutEventsRequestEntry, send bool, err error) {
+	if e.Trigger == "" {
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, errors.New("entry has no trigger type")
+	}
+	payload := e.Payload
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	raw, err := json.Marshal(payload)
+	if err != nil {
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, fmt.Errorf("encoding the payload of a %s event: %w", e.Trigger, err)
+	}
+	if e.ID == "" {
+		e.ID = p.opts.NewID()
+	}
+	at := e.Time
+	if at.IsZero() {
+		at = p.opts.Now()
+	}
+	tiID := store.TriggerInstanceID(e.ID)
+	tag := e.TraceTag
+	if tag == "" {
+		tag = tiID
+	}
+	ti, err := p.rec.CreateTriggerInstance(ctx, store.TriggerInstance{
+		ID: tiID, Trigger: e.Trigger, Payload: raw, OccurredAt: at, SourceEventID: e.ID, TraceTag: tag,
+	})
+	res = bus.EntryResult{EventID: e.ID, TriggerInstanceID: tiID}
+	switch {
+	case errors.Is(err, store.ErrAlreadyExists):
+		res.Duplicate = true
+		if ti.Status != "" && ti.Status != store.TriggerPending {
+			return res, req, false, nil
+		}
+		// Recorded but maybe never sent: send it again (the enforcer is
+		// idempotent per trigger instance).
+		tag, at = ti.TraceTag, ti.OccurredAt
+	case errors.Is(err, store.ErrInvalid):
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, fmt.Errorf("recording a %s event: %w", e.Trigger, err)
+	case err != nil:
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInternal}, req, false, fmt.Errorf("recording a %s event: %w", e.Trigger, err)
+	}
+	env := rule.NewEnvelope(tiID, e.Trigger, e.TriggerParameters, payload, tag, at)
+	detail, err := json.Marshal(env.Detail)
+	if err != nil {
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, fmt.Errorf("encoding the detail of a %s event: %w", e.Trigger, err)
+	}
+	return res, types.PutEventsRequestEntry{
+		EventBusName: aws.String(p.bus),
+		Source:       aws.String(env.Source),
+		DetailType:   aws.String(env.DetailType),
+		Detail:       aws.String(string(detail)),
+		Time:         aws.Time(env.Time),
+	}, true, nil
+}
+
+// send puts one batch (at most MaxBatch entries) and copies the per-entry
+// outcomes into out.
+func (p *Publisher) send(ctx context.Context, batch []pending, out *bus.Output) {
+	in := &eventbridge.PutEventsInput{Entries: make([]types.PutEventsRequestEntry, len(batch))}
+	for i, b := range batch {
+		in.Entries[i] = b.entry
+	}
+	resp, err := p.api.PutEvents(ctx, in)
+	if err == nil && len(resp.Entries) != len(batch) {
+		err = fmt.Errorf("EventBridge answered %d results for %d entries", len(resp.Entries), len(batch))
+	}
+	for i, b := range batch {
+		r := &out.Entries[b.index]
+		if err != nil {
+			r.ErrorCode = bus.ErrCodeInternal
+			r.ErrorMessage = fmt.Sprintf("putting the event on bus %s: %v", p.bus, err)
+			continue
+		}
+		if code := aws.ToString(resp.Entries[i].ErrorCode); code != "" {
+			r.ErrorCode = code
+			r.ErrorMessage = fmt.Sprintf("putting the event on bus %s: %s", p.bus, aws.ToString(resp.Entries[i].ErrorMessage))
+		}
+	}
+}
+
+func randomID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,137 @@
+package stepfunctions
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/aws/aws-sdk-go-v2/service/sfn/types"
+
+	"github.com/bwc-project/bwc/internal/enforcer"
+	"github.com/bwc-project/bwc/internal/store"
+)
+
+// ErrNoMachine is returned when the state machine of an action does not
+// exist (the stack was deployed without it).
+var ErrNoMachine = errors.New("no such state machine")
+
+// startAPI is the Step Functions call the Starter makes.
+type startAPI interface {
+	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
+}
+
+var _ startAPI = (*sfn.Client)(nil)
+
+// ExecutionCreator records executions; store.Executions satisfies it.
+type ExecutionCreator interface {
+	// CreateExecution stores e: the stored record, or the existing one and
+	// store.ErrAlreadyExists.
+	CreateExecution(ctx context.Context, e store.Execution) (store.Execution, error)
+}
+
+// Context is the execution context the action machine receives in its
+// input (and passes to the runner), as direct rule targets write it.
+type Context struct {
+	User              string `json:"user,omitempty"`
+	Rule              string `json:"rule,omitempty"`
+	TriggerInstanceID string `json:"trigger_instance_id,omitempty"`
+	TraceTag          string `json:"trace_tag,omitempty"`
+}
+
+// ActionInput is the input of the action machine (content.ActionMachineRef).
+// A workflow's machine gets the workflow's parameters as its input instead.
+type ActionInput struct {
+	Action     string         `json:"action"`
+	Parameters map[string]any `json:"parameters"`
+	Context    Context        `json:"context"`
+}
+
+// Starter creates executions in the store and starts them as Step
+// Functions executions. It implements enforcer.Starter.
+type Starter struct {
+	api      startAPI
+	st       ExecutionCreator
+	machines Machines
+	now      func() time.Time
+}
+
+var _ enforcer.Starter = (*Starter)(nil)
+
+// NewStarter returns a Starter; now is the clock (nil: time.Now).
+func NewStarter(api startAPI, st ExecutionCreator, m Machines, now func() time.Time) *Starter {
+	if now == nil {
+		now = time.Now
+	}
+	return &Starter{api: api, st: st, machines: m, now: now}
+}
+
+// Start records the execution (status scheduled, as the embedded executor
+// records an execution no policy holds back) and starts the state machine
+// of its action, named by the execution id. Outcomes: the execution as
+// stored (also when it existed: nothing is started twice); an error
+// matching ErrNoMachine; a storage or Step Functions error, after which
+// calling Start again with the same request is safe.
+func (s *Starter) Start(ctx context.Context, req enforcer.StartRequest) (store.Execution, error) {
+	at := s.now()
+	ex := store.Execution{
+		ID:               req.ExecutionID,
+		Action:           req.Action.Ref,
+		Runner:           req.Action.RunnerType,
+		Parameters:       req.Parameters,
+		SecretParameters: req.Secret,
+		Status:           store.StatusScheduled,
+		StatusLog:        []store.StatusChange{{Status: store.StatusRequested, At: at}, {Status: store.StatusScheduled, At: at}},
+		StartedAt:        at,
+		ParentID:         req.ParentID,
+		Context:          req.Context,
+	}
+	got, err := s.st.CreateExecution(ctx, ex)
+	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
+		return store.Execution{}, fmt.Errorf("creating execution %s of %s: %w", ex.ID, ex.Action, err)
+	}
+	if err := s.StartMachine(ctx, req.ExecutionID, req.Action.Ref, req.Parameters, req.Context); err != nil {
+		return got, err
+	}
+	return got, nil
+}
+
+// StartMachine starts the state machine that runs action ref under the
+// execution name id, with the parameters (and, for the action machine,
+// the action and its context) as input. An execution of that name that
+// exists already is success.
+func (s *Starter) StartMachine(ctx context.Context, id, ref string, params map[string]any, ec store.ExecutionContext) error {
+	machine := s.machines.MachineRef(ref)
+	if params == nil {
+		params = map[string]any{}
+	}
+	var input any = params
+	if machine != ref {
+		input = ActionInput{Action: ref, Parameters: params, Context: Context{
+			User: ec.User, Rule: ec.Rule, TriggerInstanceID: ec.TriggerInstanceID, TraceTag: ec.TraceTag,
+		}}
+	}
+	raw, err := json.Marshal(input)
+	if err != nil {
+		return fmt.Errorf("starting execution %s of %s: encoding its input: %w", id, ref, err)
+	}
+	arn := s.machines.ARN(machine)
+	_, err = s.api.StartExecution(ctx, &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(arn),
+		Name:            aws.String(id),
+		Input:           aws.String(string(raw)),
+	})
+	var exists *types.ExecutionAlreadyExists
+	var noMachine *types.StateMachineDoesNotExist
+	switch {
+	case err == nil, errors.As(err, &exists):
+		return nil
+	case errors.As(err, &noMachine):
+		return fmt.Errorf("starting execution %s of %s on %s: %w", id, ref, arn, ErrNoMachine)
+	default:
+		return fmt.Errorf("starting execution %s of %s on %s: %w", id, ref, arn, err)
+	}
+}
