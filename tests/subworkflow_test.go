@@ -110,14 +110,14 @@ func TestSubWorkflow(t *testing.T) {
 		if rc != 0 || parent.Status != store.StatusSucceeded {
 			t.Fatalf("bwc run subwf.parent_catch: exit %d, status %s, result %s", rc, parent.Status, parent.Result)
 		}
-		// $result of the failed task holds the child's error and cause.
-		// (Its error name is States.TaskFailed, not the grandchild's
-		// bwc.ActionFailed: the catch of a failed action task lets the
-		// action result's own "error" object replace the name; see the
-		// report of this change.)
+		// $result of the failed task holds the child's error and cause. A
+		// failed child execution fails the parent's startExecution.sync:2
+		// task with States.TaskFailed, as on Step Functions; the cause
+		// carries the child's own error (bwc.ActionFailed from its task).
 		caught, _ := output(t, parent)["caught"].(map[string]any)
-		if cause, _ := caught["cause"].(string); caught["error"] == nil || !strings.Contains(cause, "core.local exited with status 3") {
-			t.Errorf("caught %v: want the child's error and its cause", caught)
+		cause, _ := caught["cause"].(string)
+		if caught["error"] != "States.TaskFailed" || !strings.Contains(cause, "core.local exited with status 3") || !strings.Contains(cause, "bwc.ActionFailed") {
+			t.Errorf("caught %v: want States.TaskFailed with the child's error name and cause", caught)
 		}
 		run := s.cliChildren(parent.ID)["run_child"]
 		if run.Status != store.StatusFailed || run.ParentID != parent.ID {

@@ -435,3 +435,88 @@ func TestHandWrittenStateMachine(t *testing.T) {
 		t.Errorf("tasks run: %s", got)
 	}
 }
+
+// TestReRunFromTask re-runs a failed remediation from its failed task once
+// the cause is fixed: the new run starts at cleanup with the variables the
+// original had there (the host, the usage it measured, the logs directory)
+// and runs cleanup and what follows, nothing before.
+func TestReRunFromTask(t *testing.T) {
+	chat := startChat(t)
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	if err := os.WriteFile(cfg, []byte("examples:\n  chat_webhook_url: "+chat.URL+"\n  chat_token: t0ken\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s := startServer(t, dir, "--config", cfg)
+	ctx := context.Background()
+	logs := filepath.Join(dir, "later")
+	id := s.runAsync("examples.remediate_disk", "host=web-9", "threshold=1", "logs_dir="+logs)
+	s.answer(id, true)
+	orig, err := s.API.Wait(ctx, id, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kids := s.children(id)
+	if orig.Status != store.StatusFailed || kids["cleanup"].Status != store.StatusFailed {
+		t.Fatalf("original run %s (cleanup %s), want failed at cleanup: %s", orig.Status, kids["cleanup"].Status, orig.Result)
+	}
+	var usage map[string]any
+	if err := json.Unmarshal(kids["check_disk"].Result, &usage); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown task", []string{"--tasks", "nope"}, 1, `has no task "nope"`},
+		{"task never reached", []string{"--tasks", "notify_declined"}, 1, "never ran"},
+		{"two tasks", []string{"--tasks", "cleanup,check_disk"}, 1, "starts at one"},
+		{"parameters with tasks", []string{"--tasks", "cleanup", "host=web-10"}, 2, "takes no NAME=VALUE"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, errOut, code := s.cli(append([]string{"execution", "re-run", id}, tc.args...)...)
+			if code != tc.code || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, stderr %q; want exit %d naming %q", code, errOut, tc.code, tc.want)
+			}
+		})
+	}
+
+	if err := os.MkdirAll(logs, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(logs, "app.log.1")
+	if err := os.WriteFile(old, []byte("x\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tenDaysAgo := time.Now().Add(-10 * 24 * time.Hour)
+	if err := os.Chtimes(old, tenDaysAgo, tenDaysAgo); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := s.cli("execution", "re-run", id, "--tasks", "cleanup", "--json")
+	if code != 0 {
+		t.Fatalf("re-run --tasks cleanup: exit %d: %s%s", code, out, errOut)
+	}
+	var again store.Execution
+	if err := json.Unmarshal([]byte(out), &again); err != nil {
+		t.Fatalf("re-run output: %v: %s", err, out)
+	}
+	if again.ID == id || again.Status != store.StatusSucceeded || again.Context.ReRunOf != id {
+		t.Fatalf("re-run %s: %s, re-run of %q: %s", again.ID, again.Status, again.Context.ReRunOf, again.Result)
+	}
+	if got := keys(s.children(again.ID)); got != "cleanup,notify" {
+		t.Errorf("tasks the re-run ran: %s, want cleanup,notify", got)
+	}
+	res := output(t, again)
+	if fmt.Sprint(res["usage"]) != strings.TrimSpace(fmt.Sprint(usage["stdout"])) || res["cleaned"] != true {
+		t.Errorf("re-run output %v, want the original's usage %v and cleaned", res, usage["stdout"])
+	}
+	if _, err := os.Stat(old); !os.IsNotExist(err) {
+		t.Errorf("the old log is still there: %v", err)
+	}
+	if !hasMessage(chat.messages(), "Disk on web-9", "old logs cleaned up") {
+		t.Errorf("chat messages %q", chat.messages())
+	}
+}

@@ -387,14 +387,24 @@ arguments.`,
 func newExecutionReRunCmd() *cobra.Command {
 	var af apiFlags
 	var async, asJSON bool
+	var tasks []string
 	cmd := &cobra.Command{
-		Use:   "re-run ID [NAME=VALUE]... [--async] [--json]",
+		Use:   "re-run ID [NAME=VALUE]... [--tasks TASK] [--async] [--json]",
 		Short: "Run an execution's action again with the same parameters",
 		Long: `Start a new execution of an execution's action with the same parameters,
 overridden by NAME=VALUE arguments (converted as bwc run converts them).
 Secret parameters are stored masked: give them again.
 
+With --tasks, ID is a workflow execution and the new run starts at the given
+task, with the workflow variables (published values) and the input the
+original run had when it last entered that task; the task and those after it
+run again, nothing else of the original is reused. NAME=VALUE arguments are
+not taken with --tasks. The task must be one the original reached, at the
+workflow's top level: a task inside a fork (before its join) or one with
+items cannot be started at, and a run starts at one task.
+
 Flags:
+  --tasks   the task to start the workflow at (st2's re-run --tasks)
   --async   print the new execution's id and return at once
   --json    print the finished execution as JSON
 
@@ -402,7 +412,8 @@ Output: the new execution, finished (or its id with --async).
 
 Exit codes: 0 the new execution succeeded (or, with --async, was accepted);
 1 it ended in another status, or the API refused (unknown execution, invalid
-parameters) or cannot be reached; 2 bad arguments.`,
+parameters, an unknown task or one the original never reached) or cannot be
+reached; 2 bad arguments.`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := af.client()
@@ -411,6 +422,9 @@ parameters) or cannot be reached; 2 bad arguments.`,
 			}
 			ctx := cmd.Context()
 			params := map[string]any{}
+			if len(tasks) > 0 && len(args) > 1 {
+				return &exitError{code: 2, msg: "bwc: --tasks takes no NAME=VALUE arguments: the tasks start with the original run's variables"}
+			}
 			if len(args) > 1 {
 				orig, err := c.Execution(ctx, args[0])
 				if err != nil {
@@ -430,7 +444,12 @@ parameters) or cannot be reached; 2 bad arguments.`,
 					}
 				}
 			}
-			ex, err := c.ReRun(ctx, args[0], params)
+			var ex store.Execution
+			if len(tasks) > 0 {
+				ex, err = c.ReRunTasks(ctx, args[0], tasks)
+			} else {
+				ex, err = c.ReRun(ctx, args[0], params)
+			}
 			if err != nil {
 				return apiExit(err)
 			}
@@ -457,6 +476,7 @@ parameters) or cannot be reached; 2 bad arguments.`,
 	}
 	flagErrors(cmd)
 	af.add(cmd)
+	cmd.Flags().StringSliceVar(&tasks, "tasks", nil, "start the workflow at this task (comma-separated list)")
 	cmd.Flags().BoolVar(&async, "async", false, "return the new execution's id at once")
 	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print JSON")
 	return cmd

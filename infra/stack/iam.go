@@ -46,9 +46,11 @@ func FunctionAccess() map[string]Access {
 			Bus:       []string{"events:PutEvents"},
 			Execution: []string{"states:DescribeExecution"},
 		},
-		// responses: the inquiry record, then the task token.
+		// responses: the inquiry record, then the task token; the answered
+		// core.ask execution ends there, so its core.actiontrigger too.
 		FnInquiry: {
 			Table:    []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+			Bus:      []string{"events:PutEvents"},
 			Machines: []string{"states:SendTaskSuccess", "states:SendTaskFailure"},
 		},
 		// every listing (GSIs), key-value pairs (secrets encrypted and

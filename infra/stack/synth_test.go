@@ -830,7 +830,7 @@ func functionPolicies(s *synth) []policyCase {
 		{stack.FnEnforcer, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt", key), on("states:StartExecution", machines...)}},
 		{stack.FnRunner, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt", key), on("events:PutEvents", bus)}},
 		{stack.FnCompletion, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("events:PutEvents", bus), on("states:DescribeExecution", execs...)}},
-		{stack.FnInquiry, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("states:SendTaskFailure,states:SendTaskSuccess", machines...)}},
+		{stack.FnInquiry, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("events:PutEvents", bus), on("states:SendTaskFailure,states:SendTaskSuccess", machines...)}},
 		{stack.FnAPI, []string{
 			on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table),
 			on("dynamodb:Query", indexes...), on("kms:Decrypt,kms:Encrypt", key),

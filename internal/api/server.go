@@ -32,8 +32,9 @@ type Publisher interface {
 type Runner interface {
 	Run(ctx context.Context, req RunRequest, user string) (store.Execution, error)
 	// ReRun starts the action of an execution again, its parameters
-	// overridden by params.
-	ReRun(ctx context.Context, id string, params map[string]any, user string) (store.Execution, error)
+	// overridden by req.Parameters; with req.Tasks, a workflow starts at
+	// those tasks with the variables the original had there.
+	ReRun(ctx context.Context, id string, req ReRunRequest, user string) (store.Execution, error)
 	Cancel(ctx context.Context, id string) (store.Execution, error)
 	// Pause and Resume pause and resume a workflow.
 	Pause(ctx context.Context, id string) (store.Execution, error)
@@ -103,6 +104,8 @@ type Server struct {
 	catalog Catalog
 	opts    Options
 	mux     *http.ServeMux
+	// patterns are the routes registered, for the test against Routes.
+	patterns []string
 
 	keysMu sync.Mutex
 	keys   map[string]cachedKey // by hash
@@ -129,7 +132,7 @@ func New(pub Publisher, runner Runner, inq Inquiries, records Records, catalog C
 	}
 	s := &Server{pub: pub, runner: runner, inq: inq, records: records, catalog: catalog, opts: opts,
 		keys: map[string]cachedKey{}, schemas: map[string]*schemaEntry{}}
-	m := http.NewServeMux()
+	m := newPatternMux() // remembers the patterns: see Routes
 	m.HandleFunc("GET /api/v1/health", s.health)
 	m.HandleFunc("POST /api/v1/webhooks/st2", s.auth(s.genericWebhook))
 	m.HandleFunc("POST /api/v1/webhooks/{url...}", s.webhook) // API key or signature: see webhook
@@ -158,7 +161,7 @@ func New(pub Publisher, runner Runner, inq Inquiries, records Records, catalog C
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
 	})
-	s.mux = m
+	s.mux, s.patterns = m.ServeMux, m.patterns
 	return s
 }
 
@@ -349,7 +352,7 @@ func (s *Server) reRun(w http.ResponseWriter, r *http.Request) {
 	if r.ContentLength != 0 && !s.readJSON(w, r, &req) {
 		return
 	}
-	ex, err := s.runner.ReRun(r.Context(), r.PathValue("id"), req.Parameters, userOf(r))
+	ex, err := s.runner.ReRun(r.Context(), r.PathValue("id"), req, userOf(r))
 	if err != nil {
 		s.fail(w, "re-running execution "+r.PathValue("id"), err)
 		return

@@ -40,7 +40,7 @@ func (runner) Run(_ context.Context, req api.RunRequest, user string) (store.Exe
 	return store.Execution{ID: "ex-1", Action: req.Action, Context: store.ExecutionContext{User: user}}, nil
 }
 
-func (runner) ReRun(context.Context, string, map[string]any, string) (store.Execution, error) {
+func (runner) ReRun(context.Context, string, api.ReRunRequest, string) (store.Execution, error) {
 	return store.Execution{}, store.ErrNotFound
 }
 func (runner) Cancel(context.Context, string) (store.Execution, error) {

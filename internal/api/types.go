@@ -119,9 +119,13 @@ type RespondRequest struct {
 }
 
 // ReRunRequest re-runs an execution (POST /api/v1/executions/{id}/re-run):
-// its action with its parameters, overridden by Parameters.
+// its action with its parameters, overridden by Parameters. Tasks (a
+// workflow execution only, without Parameters) start the new run at those
+// tasks, with the workflow variables the original run had when it entered
+// them (st2's re-run --tasks).
 type ReRunRequest struct {
 	Parameters map[string]any `json:"parameters,omitempty"`
+	Tasks      []string       `json:"tasks,omitempty"`
 }
 
 // KeyRequest stores a datastore value (PUT /api/v1/keys/{scope}/{name}).

@@ -95,7 +95,9 @@ type Output struct {
 
 // Options configure a Bus. The zero value works.
 type Options struct {
-	// Workers is the number of delivery goroutines; default 8.
+	// Workers is the number of delivery goroutines; default 64. Each
+	// spends most of its time waiting for the store to commit what the
+	// enforcer writes, so many of them keep the store's group commit fed.
 	Workers int
 	// QueueSize bounds the events accepted but not yet delivered; default
 	// 4096.
@@ -137,7 +139,7 @@ type delivery struct {
 // matched events to target. Call SetRules, then Start.
 func New(rec Recorder, target Target, opts Options) *Bus {
 	if opts.Workers <= 0 {
-		opts.Workers = 8
+		opts.Workers = 64
 	}
 	if opts.QueueSize <= 0 {
 		opts.QueueSize = 4096

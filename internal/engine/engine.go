@@ -143,7 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	st := &serialStore{Store: db}
+	st := db // writes are group-committed by the store itself
 	e.Store = st
 	ok := false
 	defer func() {
@@ -181,7 +181,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 			aslActions = append(aslActions, a)
 		}
 	}
-	wf, err := newWorkflowRunner(e.executor, compiled.Machines, aslActions, filepath.Join(filepath.Dir(cfg.DBPath), "checkpoints"))
+	wf, err := newWorkflowRunner(e.executor, compiled.Machines, aslActions, st)
 	e.workflows = wf
 	if err != nil {
 		// The workflows that parsed run; the others fail when started.
@@ -221,8 +221,9 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	e.ln = ln
 	e.URL = "http://" + ln.Addr().String()
 	e.executor.opts.APIURL = e.URL
-	verifiers, err := loadWebhookVerifiers(cfg.WebhookSecrets)
+	verifiers, err := webhookVerifiers(cfg.WebhookSecrets, compiled.Rules.Rules, datastoreSecrets{st})
 	if err != nil {
+		_ = ln.Close()
 		return nil, err
 	}
 	catalog := newCatalog(set, compiled.Rules.Rules)
@@ -484,8 +485,15 @@ func (a apiRunner) Run(ctx context.Context, req api.RunRequest, user string) (st
 	return a.x.Run(ctx, RunRequest{Action: req.Action, Parameters: req.Parameters, User: user, TraceTag: req.TraceTag})
 }
 
-func (a apiRunner) ReRun(ctx context.Context, id string, params map[string]any, user string) (store.Execution, error) {
-	return a.x.ReRun(ctx, id, params, user)
+func (a apiRunner) ReRun(ctx context.Context, id string, req api.ReRunRequest, user string) (store.Execution, error) {
+	if len(req.Tasks) > 0 {
+		if len(req.Parameters) > 0 {
+			return store.Execution{}, &enforcer.ParameterError{Action: "re-run of " + id, In: "/parameters",
+				Problems: []enforcer.Problem{{Message: "a re-run from tasks starts with the original run's variables: parameters cannot be given with tasks"}}}
+		}
+		return a.x.ReRunTasks(ctx, id, req.Tasks, user)
+	}
+	return a.x.ReRun(ctx, id, req.Parameters, user)
 }
 
 func (a apiRunner) Pause(ctx context.Context, id string) (store.Execution, error) {

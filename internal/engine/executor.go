@@ -87,7 +87,6 @@ type Executor struct {
 	mu       sync.Mutex
 	running  map[string]*run
 	watchers map[string][]chan store.Execution
-	retries  map[string]int // retry number of executions started by a retry policy
 	wg       sync.WaitGroup
 }
 
@@ -120,7 +119,7 @@ func NewExecutor(root context.Context, st ExecutionStore, runners runner.Runner,
 	return &Executor{
 		st: st, runners: runners, pub: pub, actions: actions, valid: valid, opts: opts,
 		sem: make(chan struct{}, opts.MaxRunning), root: root, running: map[string]*run{},
-		watchers: map[string][]chan store.Execution{}, retries: map[string]int{},
+		watchers:     map[string][]chan store.Execution{},
 		policies:     &policies{concurrency: map[string]*concurrencyPolicy{}, retry: map[string]*retryPolicy{}},
 		triggerTypes: func(string) *pack.TriggerType { return nil },
 	}
@@ -227,40 +226,94 @@ func (x *Executor) Start(ctx context.Context, req enforcer.StartRequest) (store.
 		ParentID:         req.ParentID,
 		Context:          req.Context,
 	}
+	held := false
+	var pre *run
 	if x.policies.concurrency[ex.Action] == nil {
 		// Nothing can hold it back: it is scheduled as it is requested,
-		// in one write; the status log still shows both.
+		// in one write; the status log still shows both. When a runner
+		// slot is free, it is taken now and the execution is created
+		// running, still in one write, with all three in its log.
 		ex.Status = store.StatusScheduled
 		ex.StatusLog = []store.StatusChange{{Status: store.StatusRequested, At: ex.StartedAt}, {Status: store.StatusScheduled, At: ex.StartedAt}}
+		if !waits(req.Action.RunnerType) {
+			select {
+			case x.sem <- struct{}{}:
+				held = true
+				ex.Status = store.StatusRunning
+				ex.StatusLog = append(ex.StatusLog, store.StatusChange{Status: store.StatusRunning, At: ex.StartedAt})
+				// Registered before it is stored running, so that a
+				// cancel that finds it running can always kill it.
+				pre = x.register(ex.ID)
+			default:
+			}
+		}
 	}
 	got, err := x.st.CreateExecution(ctx, ex)
+	if err != nil && held {
+		<-x.sem
+		x.unregister(ex.ID, pre)
+	}
 	if errors.Is(err, store.ErrAlreadyExists) {
 		return got, nil
 	}
 	if err != nil {
 		return store.Execution{}, fmt.Errorf("creating execution %s of %s: %w", ex.ID, ex.Action, err)
 	}
-	x.launch(got, req.Action, req.Parameters)
+	x.launchRun(got, req.Action, req.Parameters, held, pre)
 	return got, nil
 }
 
 // launch runs a requested execution in the background.
 func (x *Executor) launch(ex store.Execution, a *pack.Action, params map[string]any) {
-	ctx, cancel := context.WithCancel(x.root)
-	x.mu.Lock()
-	x.running[ex.ID] = &run{ctx: ctx, cancel: cancel}
-	x.mu.Unlock()
+	x.launchRun(ex, a, params, false, nil)
+}
+
+// launchRun is launch for Start: held says that the caller took a runner
+// slot for the execution (x.sem), which the run releases; r, when not nil,
+// is the run the caller registered for it.
+func (x *Executor) launchRun(ex store.Execution, a *pack.Action, params map[string]any, held bool, r *run) {
+	if r == nil {
+		ctx, cancel := context.WithCancel(x.root)
+		r = &run{ctx: ctx, cancel: cancel}
+		x.mu.Lock()
+		x.running[ex.ID] = r
+		x.mu.Unlock()
+	}
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
-		defer func() {
-			cancel()
-			x.mu.Lock()
-			delete(x.running, ex.ID)
-			x.mu.Unlock()
-		}()
-		x.execute(ctx, ex, a, params)
+		defer x.unregister(ex.ID, r)
+		x.execute(r.ctx, ex, a, params, held)
 	}()
+}
+
+// register records a run for execution id before it starts; nil when one
+// is registered already (a second start of the same id).
+func (x *Executor) register(id string) *run {
+	ctx, cancel := context.WithCancel(x.root)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.running[id] != nil {
+		cancel()
+		return nil
+	}
+	r := &run{ctx: ctx, cancel: cancel}
+	x.running[id] = r
+	return r
+}
+
+// unregister ends run r of execution id (nothing when r is nil) and
+// forgets it, unless another run took its place.
+func (x *Executor) unregister(id string, r *run) {
+	if r == nil {
+		return
+	}
+	r.cancel()
+	x.mu.Lock()
+	if x.running[id] == r {
+		delete(x.running, id)
+	}
+	x.mu.Unlock()
 }
 
 // Wait waits for every run started so far to end (after the root context
@@ -268,14 +321,14 @@ func (x *Executor) launch(ex store.Execution, a *pack.Action, params map[string]
 func (x *Executor) Wait() { x.wg.Wait() }
 
 // execute moves one execution through its statuses.
-func (x *Executor) execute(ctx context.Context, ex store.Execution, a *pack.Action, params map[string]any) {
+func (x *Executor) execute(ctx context.Context, ex store.Execution, a *pack.Action, params map[string]any, held bool) {
 	log := x.opts.Logger.With("execution", ex.ID, "action", ex.Action)
 	// Use a context that outlives ctx for the records of the end.
 	bg := context.WithoutCancel(ctx)
 	switch ex.Status {
 	case store.StatusScheduled, store.StatusRunning, store.StatusPending:
 		// Admitted already (or resumed after a restart).
-		x.run(ctx, bg, log, ex, a, params)
+		x.run(ctx, bg, log, ex, a, params, held)
 		return
 	}
 	cur, release, ok := x.admit(bg, ex)
@@ -286,13 +339,16 @@ func (x *Executor) execute(ctx context.Context, ex store.Execution, a *pack.Acti
 	if cur, ok = x.transition(bg, log, cur, store.StatusScheduled, nil); !ok {
 		return
 	}
-	x.run(ctx, bg, log, cur, a, params)
+	x.run(ctx, bg, log, cur, a, params, false)
 }
 
-// run takes a runner slot, runs the action and records how it ended.
-func (x *Executor) run(ctx, bg context.Context, log *slog.Logger, cur store.Execution, a *pack.Action, params map[string]any) {
+// run takes a runner slot (unless held already), runs the action and
+// records how it ended.
+func (x *Executor) run(ctx, bg context.Context, log *slog.Logger, cur store.Execution, a *pack.Action, params map[string]any, held bool) {
 	ex := cur
-	if !waits(a.RunnerType) {
+	if held {
+		defer func() { <-x.sem }()
+	} else if !waits(a.RunnerType) {
 		select {
 		case x.sem <- struct{}{}:
 		case <-ctx.Done():

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/bwc-project/bwc/internal/pack"
+	"github.com/bwc-project/bwc/internal/runner"
 	"github.com/bwc-project/bwc/internal/store"
 )
 
@@ -24,15 +25,32 @@ const (
 const ErrNamePolicyCanceled = "bwc.PolicyCanceled"
 
 // concurrencyPolicy limits the executions of one action that run at once.
+//
+// What runs is counted from the store: the executions of the action in a
+// status that holds a slot (slotStatuses), together with those admitted
+// here that have not reached one yet. So a restart, which resumes
+// workflows and inquiries without admitting them again, or another
+// process sharing the store, never makes it exceed the threshold.
 type concurrencyPolicy struct {
 	ref       string
+	action    string
 	threshold int
 	cancel    bool // else delay
 
-	mu     sync.Mutex
-	active int
-	wake   chan struct{} // closed and replaced when a slot frees
+	mu       sync.Mutex
+	admitted map[string]bool // admitted here, slot not released yet
+	wake     chan struct{}   // closed and replaced when a slot frees here
 }
+
+// slotStatuses are the statuses in which an execution holds a slot of its
+// action's concurrency policy.
+var slotStatuses = []store.ExecutionStatus{store.StatusScheduled, store.StatusRunning, store.StatusPending,
+	store.StatusPausing, store.StatusPaused, store.StatusResuming, store.StatusCanceling}
+
+// recheckDelayed is how often a delayed execution counts the slots again,
+// for slots freed by executions it is not told about (resumed after a
+// restart, or run by another process).
+const recheckDelayed = 500 * time.Millisecond
 
 // retryPolicy starts a failed (or timed out) execution again.
 type retryPolicy struct {
@@ -67,7 +85,8 @@ func loadPolicies(set *pack.Set) (*policies, []error) {
 					continue
 				}
 				act, _ := pol.Parameters["action"].(string)
-				ps.concurrency[pol.ResourceRef] = &concurrencyPolicy{ref: pol.Ref, threshold: n, cancel: act == "cancel", wake: make(chan struct{})}
+				ps.concurrency[pol.ResourceRef] = &concurrencyPolicy{ref: pol.Ref, action: pol.ResourceRef, threshold: n, cancel: act == "cancel",
+					admitted: map[string]bool{}, wake: make(chan struct{})}
 			case PolicyRetry:
 				n, ok := intParam(pol.Parameters["max_retry_count"])
 				if !ok {
@@ -100,22 +119,39 @@ func intParam(v any) (int, bool) {
 	return 0, false
 }
 
-// tryAcquire takes a slot when one is free; otherwise it returns the
-// channel that is closed when one frees.
-func (c *concurrencyPolicy) tryAcquire() (bool, <-chan struct{}) {
+// tryAcquire takes a slot for execution id when one is free; otherwise it
+// returns the channel that is closed when one frees here. Outcomes: true;
+// false and the channel; a storage error.
+func (c *concurrencyPolicy) tryAcquire(ctx context.Context, st ExecutionStore, id string) (bool, <-chan struct{}, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.active < c.threshold {
-		c.active++
-		return true, nil
+	holders := map[string]bool{}
+	for h := range c.admitted {
+		holders[h] = true
 	}
-	return false, c.wake
+	for _, status := range slotStatuses {
+		page, err := st.ListExecutions(ctx, store.ExecutionQuery{Action: c.action, Status: status, Limit: c.threshold + len(c.admitted) + 1})
+		if err != nil {
+			return false, nil, fmt.Errorf("counting the %s executions of %s: %w", status, c.action, err)
+		}
+		for _, ex := range page.Items {
+			holders[ex.ID] = true
+		}
+	}
+	delete(holders, id)
+	if len(holders) < c.threshold {
+		c.admitted[id] = true
+		return true, nil, nil
+	}
+	return false, c.wake, nil
 }
 
-func (c *concurrencyPolicy) release() {
+// release gives back the slot of execution id (it has finished, or was
+// not scheduled after all).
+func (c *concurrencyPolicy) release(id string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.active--
+	delete(c.admitted, id)
 	close(c.wake)
 	c.wake = make(chan struct{})
 }
@@ -130,9 +166,13 @@ func (x *Executor) admit(ctx context.Context, ex store.Execution) (store.Executi
 	}
 	log := x.opts.Logger.With("execution", ex.ID, "action", ex.Action, "policy", pol.ref)
 	for {
-		ok, wake := pol.tryAcquire()
+		ok, wake, err := pol.tryAcquire(ctx, x.st, ex.ID)
+		if err != nil {
+			x.finish(ctx, log, ex, store.StatusFailed, withError(nil, runner.ErrNameStartFailed, fmt.Errorf("policy %s: %w", pol.ref, err)))
+			return ex, nil, false
+		}
 		if ok {
-			return ex, pol.release, true
+			return ex, func() { pol.release(ex.ID) }, true
 		}
 		if pol.cancel {
 			x.finish(ctx, log, ex, store.StatusCanceled, withError(nil, ErrNamePolicyCanceled, fmt.Errorf("policy %s: %d execution(s) of %s already run", pol.ref, pol.threshold, ex.Action)))
@@ -145,13 +185,17 @@ func (x *Executor) admit(ctx context.Context, ex store.Execution) (store.Executi
 			}
 			ex = got
 		}
+		t := time.NewTimer(recheckDelayed)
 		select {
 		case <-wake:
+		case <-t.C:
 		case <-x.root.Done():
 			return ex, nil, false // left delayed: started again after a restart
 		case <-x.killed(ex.ID):
+			t.Stop()
 			return ex, nil, false
 		}
+		t.Stop()
 	}
 }
 
@@ -168,14 +212,16 @@ func (x *Executor) killed(id string) <-chan struct{} {
 }
 
 // retry starts a failed execution again when a retry policy asks for it.
+// The retries of an execution are counted in the records (the attempt in
+// the new execution's context, linked to the execution first retried), so
+// a restart does not start the count again. The new execution's id is
+// derived from the failed one's, so it is started once.
 func (x *Executor) retry(ex store.Execution, params map[string]any) {
 	pol := x.policies.retry[ex.Action]
 	if pol == nil || ex.Status != pol.onStatus {
 		return
 	}
-	x.mu.Lock()
-	n := x.retries[ex.ID]
-	x.mu.Unlock()
+	n := ex.Context.RetryAttempt
 	if n >= pol.max {
 		return
 	}
@@ -185,9 +231,11 @@ func (x *Executor) retry(ex store.Execution, params map[string]any) {
 	}
 	sum := sha256.Sum256([]byte(ex.ID + "\x00retry"))
 	id := "ex-" + hex.EncodeToString(sum[:12])
-	x.mu.Lock()
-	x.retries[id] = n + 1
-	x.mu.Unlock()
+	req := startRequest(id, a, ex, params)
+	req.Context.RetryAttempt = n + 1
+	if req.Context.RetryOf == "" {
+		req.Context.RetryOf = ex.ID
+	}
 	x.wg.Add(1)
 	go func() {
 		defer x.wg.Done()
@@ -200,7 +248,7 @@ func (x *Executor) retry(ex store.Execution, params map[string]any) {
 				return
 			}
 		}
-		_, err := x.Start(x.root, startRequest(id, a, ex, params))
+		_, err := x.Start(x.root, req)
 		if err != nil {
 			x.opts.Logger.Error("retrying an execution", "execution", ex.ID, "policy", pol.ref, "err", err)
 		}

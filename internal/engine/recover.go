@@ -42,18 +42,27 @@ func (e *Engine) recover(ctx context.Context) error {
 	var resumable []store.Execution
 	for _, st := range []store.ExecutionStatus{store.StatusRunning, store.StatusCanceling, store.StatusPausing, store.StatusPaused, store.StatusResuming, store.StatusPending} {
 		for _, ex := range found[st] {
-			if e.resumable(ex) {
+			if e.resumable(ctx, ex) {
 				resumable = append(resumable, ex)
 				continue
 			}
 			if err := e.executor.abandon(ctx, ex); err != nil {
 				errs = append(errs, err)
 			}
+			if isWorkflow(ex.Runner) {
+				// Finished: its checkpoint, if any, is of no more use.
+				(&checkpointer{w: e.workflows, id: ex.ID}).remove(ctx)
+			}
 		}
 	}
 	for _, ex := range resumable {
 		if err := e.executor.resumeRunning(ex); err != nil {
 			errs = append(errs, err)
+		}
+		if isWorkflow(ex.Runner) && e.executor.actions.Action(ex.Action) == nil {
+			// Abandoned (the workflow is no longer loaded): its checkpoint
+			// is of no more use.
+			(&checkpointer{w: e.workflows, id: ex.ID}).remove(ctx)
 		}
 	}
 	if len(resumable) > 0 {
@@ -118,15 +127,25 @@ func (e *Engine) redeliver(ctx context.Context) error {
 }
 
 // resumable reports whether an execution found in flight can be picked up:
-// a running workflow with a checkpoint, or a pending inquiry.
-func (e *Engine) resumable(ex store.Execution) bool {
+// a running, pausing or paused workflow with a checkpoint, a running
+// workflow without one (it starts over, and its tasks find the children
+// they had started by their ids; not when its secret parameters, masked
+// in the store, are gone), or a pending inquiry.
+func (e *Engine) resumable(ctx context.Context, ex store.Execution) bool {
 	switch {
-	case (ex.Status == store.StatusRunning || ex.Status == store.StatusPausing || ex.Status == store.StatusPaused) && (ex.Runner == pack.RunnerWorkflow || ex.Runner == pack.RunnerASL):
-		return e.workflows.hasCheckpoint(ex.ID)
+	case (ex.Status == store.StatusRunning || ex.Status == store.StatusPausing || ex.Status == store.StatusPaused) && isWorkflow(ex.Runner):
+		if e.workflows.hasCheckpoint(ctx, ex.ID) {
+			return true
+		}
+		return ex.Status == store.StatusRunning && (len(ex.SecretParameters) == 0 || ex.Context.ReRunStart != nil)
 	case ex.Status == store.StatusPending && ex.Runner == pack.RunnerInquirer:
 		return true
 	}
 	return false
+}
+
+func isWorkflow(runnerType string) bool {
+	return runnerType == pack.RunnerWorkflow || runnerType == pack.RunnerASL
 }
 
 // triggerParams recovers the trigger parameters of a trigger instance from

@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -37,8 +35,9 @@ const (
 // localRunnerARN is what ${RunnerFunctionArn} becomes in the embedded
 // engine; machineARNPrefix prefixes the machine a sub-workflow task names.
 const (
-	localRunnerARN   = "arn:aws:lambda:local:000000000000:function:bwc-runner"
-	machineARNPrefix = "arn:aws:states:local:000000000000:stateMachine:"
+	localRunnerARN     = "arn:aws:lambda:local:000000000000:function:bwc-runner"
+	machineARNPrefix   = "arn:aws:states:local:000000000000:stateMachine:"
+	executionARNPrefix = "arn:aws:states:local:000000000000:execution:"
 )
 
 // workflowRunner runs workflow actions on the ASL interpreter. Each task
@@ -48,8 +47,8 @@ type workflowRunner struct {
 	x        *Executor
 	machines map[string]*asl.Machine
 	now      func() time.Time
-	// dir holds a checkpoint file per running workflow ("" for none).
-	dir string
+	// cps keeps a checkpoint per running workflow (nil: none are kept).
+	cps store.Checkpoints
 
 	mu       sync.Mutex
 	controls map[string]*control // running workflows, by execution id
@@ -93,11 +92,13 @@ func (w *workflowRunner) signal(id string, pause bool) {
 }
 
 // checkpoint is what is saved of a running workflow after each step: the
-// interpreter's snapshot and the child execution each waiting task waits
-// for.
+// interpreter's snapshot, the child execution each waiting task waits for,
+// and how many times each task identity has started a child (see
+// taskPort.childID).
 type checkpoint struct {
 	ASL   json.RawMessage    `json:"asl"`
 	Tasks map[string]taskRef `json:"tasks"` // by task token
+	Seen  map[string]int     `json:"seen,omitempty"`
 }
 
 type taskRef struct {
@@ -106,12 +107,12 @@ type taskRef struct {
 }
 
 // newWorkflowRunner parses the compiled state machines; checkpoints are
-// kept in dir.
+// kept in cps.
 //
 // Actions of runner type asl (hand-written state machines, their entry
 // point an ASL JSON file) run the same way; aslActions lists them.
-func newWorkflowRunner(x *Executor, compiled map[string]*workflow.Machine, aslActions []*pack.Action, dir string) (*workflowRunner, error) {
-	w := &workflowRunner{x: x, machines: map[string]*asl.Machine{}, now: time.Now, dir: dir, controls: map[string]*control{}}
+func newWorkflowRunner(x *Executor, compiled map[string]*workflow.Machine, aslActions []*pack.Action, cps store.Checkpoints) (*workflowRunner, error) {
+	w := &workflowRunner{x: x, machines: map[string]*asl.Machine{}, now: time.Now, cps: cps, controls: map[string]*control{}}
 	x.workflows = w
 	subs := map[string]string{"RunnerFunctionArn": localRunnerARN}
 	for ref := range compiled {
@@ -166,17 +167,33 @@ func (w *workflowRunner) Run(ctx context.Context, req runner.Request) (runner.Re
 	if err != nil {
 		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("reading workflow execution %s: %w", req.ExecutionID, err)}
 	}
+	start := parent.Context.ReRunStart
+	if start != nil {
+		// A re-run from a task: the machine starts at the task's state,
+		// with the variables and input the original run had there.
+		if m, err = reRunMachine(m, start); err != nil {
+			return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("re-running workflow %s from state %s: %w", req.Action.Ref, start.State, err)}
+		}
+	}
 	done := make(chan taskDone, 16)
-	port := &taskPort{w: w, parent: parent, done: done, quit: make(chan struct{}), tasks: map[string]taskRef{}}
+	port := newTaskPort(w, parent, m, done)
 	defer close(port.quit)
-	in := asl.New(asl.WithTaskPort(port))
+	in := asl.New(asl.WithTaskPort(port), asl.WithTransitionHook(func(x *asl.Execution) { port.x = x }))
 	var x *asl.Execution
-	if cp, ok := w.load(req.ExecutionID); ok {
+	cps := &checkpointer{w: w, id: req.ExecutionID}
+	if cp, ok := cps.load(ctx); ok {
 		// Resumed after a restart: pick up from the last checkpoint.
 		if x, err = in.Resume(m, cp.ASL); err != nil {
 			return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("resuming workflow %s: %w", req.ExecutionID, err)}
 		}
+		port.x = x
 		port.tasks = cp.Tasks
+		if port.tasks == nil {
+			port.tasks = map[string]taskRef{}
+		}
+		if cp.Seen != nil {
+			port.seen = cp.Seen
+		}
 		for _, token := range x.WaitingTasks() {
 			if ref, ok := cp.Tasks[token]; ok {
 				port.follow(ctx, token, ref)
@@ -184,9 +201,15 @@ func (w *workflowRunner) Run(ctx context.Context, req runner.Request) (runner.Re
 		}
 		err = x.Run(ctx)
 	} else {
-		input := map[string]any{}
-		for k, v := range req.Parameters {
-			input[k] = v
+		// A new run, or one resumed with no checkpoint saved yet: the
+		// tasks it had started already are found again by their ids.
+		var input any = reRunInput(start)
+		if start == nil {
+			params := map[string]any{}
+			for k, v := range req.Parameters {
+				params[k] = v
+			}
+			input = params
 		}
 		x, err = in.Start(ctx, m, input, asl.StartOptions{Name: req.ExecutionID, StateMachineName: req.Action.Ref})
 		if err != nil && x == nil {
@@ -201,9 +224,10 @@ func (w *workflowRunner) Run(ctx context.Context, req runner.Request) (runner.Re
 	var held []taskDone
 	for !x.Done() {
 		if err != nil && ctx.Err() == nil {
+			cps.remove(ctx)
 			return runner.Result{}, &runner.ActionError{Name: ErrNameWorkflowFailed, Err: err}
 		}
-		w.save(req.ExecutionID, x, port.tasks)
+		cps.save(ctx, x, port)
 		if paused && len(held) == len(port.tasks) {
 			// Every running task has ended: pausing becomes paused.
 			_, _ = w.x.st.UpdateExecution(context.WithoutCancel(ctx), req.ExecutionID, store.ExecutionUpdate{From: store.StatusPausing, To: store.StatusPaused, At: w.now()})
@@ -242,7 +266,7 @@ func (w *workflowRunner) Run(ctx context.Context, req runner.Request) (runner.Re
 				return runner.Result{}, &runner.ActionError{Name: runner.ErrNameActionCanceled, Err: errors.New("the engine stopped")}
 			}
 			_ = x.Stop(runner.ErrNameActionCanceled, "the workflow was canceled")
-			w.remove(req.ExecutionID)
+			cps.remove(ctx)
 			return runner.Result{}, &runner.ActionError{Name: runner.ErrNameActionCanceled, Err: errors.New("the workflow was canceled")}
 		case <-timer:
 			err = x.Run(ctx)
@@ -251,7 +275,7 @@ func (w *workflowRunner) Run(ctx context.Context, req runner.Request) (runner.Re
 			tm.Stop()
 		}
 	}
-	w.remove(req.ExecutionID)
+	cps.remove(ctx)
 	desc := x.Describe()
 	switch desc.Status {
 	case asl.StatusSucceeded:
@@ -288,8 +312,37 @@ func (w *workflowRunner) deliver(ctx context.Context, x *asl.Execution, d taskDo
 		return x.SendTaskSuccess(ctx, d.token, out)
 	}
 	name := errorName(result, d.ex.Status)
+	if d.kind == "states" {
+		// A failed child execution fails a startExecution.sync task with
+		// States.TaskFailed, the cause being the child's description with
+		// its own error and cause (as Step Functions reports it).
+		desc, _ := json.Marshal(map[string]any{
+			"ExecutionArn": executionARNPrefix + d.ex.Action + ":" + d.ex.ID, "Status": sfnStatus(d.ex.Status),
+			"Error": name, "Cause": compactResult(result),
+		})
+		return x.SendTaskFailure(ctx, d.token, asl.ErrTaskFailed, string(desc))
+	}
 	cause, _ := json.Marshal(result)
 	return x.SendTaskFailure(ctx, d.token, name, string(cause))
+}
+
+// sfnStatus is the Step Functions status of a finished execution.
+func sfnStatus(st store.ExecutionStatus) string {
+	switch st {
+	case store.StatusSucceeded:
+		return "SUCCEEDED"
+	case store.StatusTimeout:
+		return "TIMED_OUT"
+	case store.StatusCanceled, store.StatusAbandoned:
+		return "ABORTED"
+	}
+	return "FAILED"
+}
+
+// compactResult is a result as the JSON text a Step Functions cause holds.
+func compactResult(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // errorName is the error a failed child execution's task fails with.
@@ -320,6 +373,14 @@ type taskPort struct {
 	done   chan taskDone
 	quit   chan struct{}      // closed when the workflow's Run returns
 	tasks  map[string]taskRef // the child of each waiting task, by token
+	// seen counts the children started per task identity (childID).
+	seen map[string]int
+	// x is the execution (set by the interpreter's transition hook, so
+	// also during Start); top are the names of its machine's top-level
+	// states; fold follows its history for workflowState.
+	x    *asl.Execution
+	top  map[string]bool
+	fold historyFold
 }
 
 // follow waits for a task's child execution to finish (at once when it has
@@ -346,55 +407,6 @@ func (p *taskPort) follow(ctx context.Context, token string, ref taskRef) {
 		case <-p.quit:
 		}
 	}()
-}
-
-// hasCheckpoint reports whether a workflow execution has a checkpoint.
-func (w *workflowRunner) hasCheckpoint(id string) bool {
-	_, ok := w.load(id)
-	return ok
-}
-
-func (w *workflowRunner) path(id string) string { return filepath.Join(w.dir, id+".json") }
-
-func (w *workflowRunner) load(id string) (checkpoint, bool) {
-	var cp checkpoint
-	if w.dir == "" {
-		return cp, false
-	}
-	b, err := os.ReadFile(w.path(id))
-	if err != nil || json.Unmarshal(b, &cp) != nil || len(cp.ASL) == 0 {
-		return cp, false
-	}
-	return cp, true
-}
-
-// save writes the checkpoint of a running workflow: to a temporary file,
-// renamed over the last one, so a crash leaves the old or the new one.
-func (w *workflowRunner) save(id string, x *asl.Execution, tasks map[string]taskRef) {
-	if w.dir == "" {
-		return
-	}
-	snap, err := x.Snapshot()
-	if err == nil {
-		var b []byte
-		if b, err = json.Marshal(checkpoint{ASL: snap, Tasks: tasks}); err == nil {
-			if err = os.MkdirAll(w.dir, 0o700); err == nil {
-				tmp := w.path(id) + ".tmp"
-				if err = os.WriteFile(tmp, b, 0o600); err == nil {
-					err = os.Rename(tmp, w.path(id))
-				}
-			}
-		}
-	}
-	if err != nil {
-		w.x.opts.Logger.Error("saving a workflow checkpoint", "execution", id, "err", err)
-	}
-}
-
-func (w *workflowRunner) remove(id string) {
-	if w.dir != "" {
-		_ = os.Remove(w.path(id))
-	}
 }
 
 // RunTask starts the child execution of a task and returns Pending; the
@@ -436,7 +448,10 @@ func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskR
 	if err != nil {
 		return asl.TaskResult{}, &asl.TaskError{Name: ErrNameInvalidTask, Cause: fmt.Sprintf("task %s: %v", task, err)}
 	}
-	id := childID(p.parent.ID, req.StateName, req.TaskToken)
+	id, err := p.childID(req, actionRef, params)
+	if err != nil {
+		return asl.TaskResult{}, &asl.TaskError{Name: ErrNameInvalidTask, Cause: fmt.Sprintf("task %s: %v", task, err)}
+	}
 	ex, err := p.w.x.Start(ctx, enforcer.StartRequest{
 		ExecutionID: id,
 		Action:      a,
@@ -448,20 +463,19 @@ func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskR
 			TriggerInstanceID: p.parent.Context.TriggerInstanceID,
 			TraceTag:          p.parent.Context.TraceTag,
 			WorkflowTask:      task,
+			WorkflowState:     p.workflowState(req.StateName),
 		},
 	})
 	if err != nil {
 		return asl.TaskResult{}, fmt.Errorf("task %s: starting %s: %w", task, a.Ref, err)
 	}
+	if ex.Action != a.Ref {
+		// Not ours: an id derived from another task's identity would be
+		// a hash collision.
+		return asl.TaskResult{}, &asl.TaskError{Name: ErrNameInvalidTask, Cause: fmt.Sprintf("task %s: execution %s exists already, of %s", task, id, ex.Action)}
+	}
 	ref := taskRef{Child: ex.ID, Kind: kind}
 	p.tasks[req.TaskToken] = ref
 	p.follow(ctx, req.TaskToken, ref)
 	return asl.TaskResult{Pending: true}, nil
-}
-
-// childID is the id of the execution a workflow task starts: one per task
-// attempt (its token), so a retried task runs again.
-func childID(parent, state, token string) string {
-	sum := sha256.Sum256([]byte(parent + "\x00" + state + "\x00" + token))
-	return "ex-" + hex.EncodeToString(sum[:12])
 }

@@ -14,7 +14,8 @@
 // records an instance before acknowledging its event), [Enforcements] (the
 // enforcer), [Executions] and [Output] (runners and workflow engines),
 // [Traces], [KeyValues] (the $kv()/$secret() functions and the API),
-// [Inquiries] (core.ask), [APIKeys] (the API's authentication) and [Purger]
+// [Inquiries] (core.ask), [APIKeys] (the API's authentication),
+// [Checkpoints] (the workflow engine's saved state) and [Purger]
 // (retention). [Store] composes them for wiring.
 //
 // Contracts every adapter keeps:

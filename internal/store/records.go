@@ -39,6 +39,28 @@ type ExecutionContext struct {
 	TriggerInstanceID string `json:"trigger_instance_id,omitempty"`
 	TraceTag          string `json:"trace_tag,omitempty"`
 	WorkflowTask      string `json:"workflow_task,omitempty"` // the task of the parent workflow
+	// WorkflowState is, for an execution a workflow task started, where
+	// the workflow was when the task started (what a re-run from the task
+	// starts with).
+	WorkflowState *WorkflowState `json:"workflow_state,omitempty"`
+	// RetryOf is, for an execution a retry policy started, the execution
+	// first retried; RetryAttempt counts the retries (1 for the first).
+	RetryOf      string `json:"retry_of,omitempty"`
+	RetryAttempt int    `json:"retry_attempt,omitempty"`
+	// ReRunOf is, for a workflow re-run from given tasks, the execution
+	// re-run; ReRunTasks are the tasks and ReRunStart where it starts.
+	ReRunOf    string         `json:"rerun_of,omitempty"`
+	ReRunTasks []string       `json:"rerun_tasks,omitempty"`
+	ReRunStart *WorkflowState `json:"rerun_start,omitempty"`
+}
+
+// WorkflowState is a point in a workflow's run: a top-level state of its
+// state machine, the workflow's variables and the state's input when it
+// was entered.
+type WorkflowState struct {
+	State string          `json:"state"`
+	Vars  json.RawMessage `json:"vars,omitempty"`  // a JSON object
+	Input json.RawMessage `json:"input,omitempty"` // any JSON value
 }
 
 // StatusChange is one entry of an execution's status log.

@@ -247,6 +247,7 @@ type Store interface {
 	KeyValues
 	Inquiries
 	APIKeys
+	Checkpoints
 	Purger
 	// Close releases the store's resources.
 	Close() error

@@ -199,6 +199,14 @@ func (c *Client) ReRun(ctx context.Context, id string, params map[string]any) (s
 	return ex, err
 }
 
+// ReRunTasks starts a workflow execution again from the given tasks, with
+// the workflow variables the original run had when it entered them.
+func (c *Client) ReRunTasks(ctx context.Context, id string, tasks []string) (store.Execution, error) {
+	var ex store.Execution
+	err := c.do(ctx, http.MethodPost, "/api/v1/executions/"+url.PathEscape(id)+"/re-run", nil, api.ReRunRequest{Tasks: tasks}, nil, &ex)
+	return ex, err
+}
+
 // Pause pauses a workflow execution.
 func (c *Client) Pause(ctx context.Context, id string) (store.Execution, error) {
 	var ex store.Execution

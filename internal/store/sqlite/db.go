@@ -20,14 +20,21 @@ import (
 // DefaultPath is where the embedded engine keeps its database.
 const DefaultPath = ".bwc/bwc.db"
 
+// busyTimeoutMS is how long a connection waits for a lock another holds.
+const busyTimeoutMS = 10000
+
 // maxConns bounds the connection pool (each connection has its own page
 // cache of up to 64 MiB).
 const maxConns = 8
 
 // DB is the SQLite store.
 type DB struct {
-	db   *sql.DB
-	opts store.Options
+	db    *sql.DB
+	w     *writer // every write goes through it (group commit)
+	stmts *stmtCache
+	opts  store.Options
+	// recent spares UpdateExecution a read of what this store just wrote.
+	recent recentExecutions
 }
 
 var _ store.Store = (*DB)(nil)
@@ -35,13 +42,19 @@ var _ store.Store = (*DB)(nil)
 // Open opens (creating if needed) the database file at path and migrates
 // its schema.
 func Open(ctx context.Context, path string, opts store.Options) (*DB, error) {
+	return open(ctx, path, opts, true)
+}
+
+// open is Open, with group commit turned off when batching is false (one
+// transaction per write, for comparison in benchmarks).
+func open(ctx context.Context, path string, opts store.Options, batching bool) (*DB, error) {
 	if dir := filepath.Dir(path); dir != "" {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("opening store %s: %w", path, err)
 		}
 	}
 	q := url.Values{}
-	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", busyTimeoutMS))
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(NORMAL)")
 	q.Add("_pragma", "cache_size(-65536)")    // 64 MiB of page cache per connection
@@ -53,23 +66,35 @@ func Open(ctx context.Context, path string, opts store.Options) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
-	// Writers take turns anyway (one WAL writer); a few connections serve
-	// concurrent readers and bound the page caches' memory.
+	// One connection is the writer's (SQLite has one writer at a time
+	// anyway); the others serve concurrent readers and bound the page
+	// caches' memory.
 	db.SetMaxOpenConns(maxConns)
 	db.SetMaxIdleConns(maxConns)
 	if err := migrate(ctx, db); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("opening store %s: %w", path, err)
 	}
-	return &DB{db: db, opts: opts.WithDefaults()}, nil
+	stmts := &stmtCache{db: db}
+	w, err := newWriter(ctx, db, stmts, batching)
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("opening store %s: %w", path, err)
+	}
+	return &DB{db: db, w: w, stmts: stmts, opts: opts.WithDefaults()}, nil
 }
 
-// Close closes the database, first letting SQLite refresh its planner
-// statistics (PRAGMA optimize).
+// Close finishes the writes in progress and closes the database, first
+// letting SQLite refresh its planner statistics (PRAGMA optimize).
 func (d *DB) Close() error {
+	werr := d.w.close()
+	d.stmts.close()
 	_, _ = d.db.Exec(`PRAGMA optimize`) // advisory: a failure leaves the old statistics
 	if err := d.db.Close(); err != nil {
 		return fmt.Errorf("closing store: %w", err)
+	}
+	if werr != nil {
+		return fmt.Errorf("closing store: %w", werr)
 	}
 	return nil
 }
@@ -93,20 +118,30 @@ func nullStr(s string) any {
 }
 
 // live is the condition that hides expired rows; its argument is now in
-// nanoseconds.
-const live = `(expires_at IS NULL OR expires_at > ?)`
+// nanoseconds. liveAt2 and liveAt4 take it as the numbered parameter ?2 or
+// ?4, for statements that number theirs.
+const (
+	live    = `(expires_at IS NULL OR expires_at > ?)`
+	liveAt2 = `(expires_at IS NULL OR expires_at > ?2)`
+	liveAt4 = `(expires_at IS NULL OR expires_at > ?4)`
+)
 
-// withTx runs fn in an IMMEDIATE transaction.
+// withTx runs fn in an IMMEDIATE transaction, shared with the writes of
+// other callers (see writer): fn's changes are committed when withTx
+// returns nil, and rolled back alone when fn fails. fn must not call
+// withTx or write, and should leave JSON encoding and other work that needs
+// no transaction to its caller: the writer runs one fn at a time. fn may
+// run twice (when a write after it in its batch fails, the batch runs
+// again), each time on the same database state: it must assign what it
+// reports, not accumulate it.
 func (d *DB) withTx(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := d.db.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	return tx.Commit()
+	return d.w.do(ctx, func(_ context.Context, tx *sql.Tx) error { return fn(tx) })
+}
+
+// write is withTx for fn that runs statements: its ctx is the caller's
+// without the cancellation (see writer.do).
+func (d *DB) write(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx) error) error {
+	return d.w.do(ctx, fn)
 }
 
 // cursor is the keyset position of the last row of a page.
@@ -156,7 +191,11 @@ func (q *timeQuery) tail(tcol string, r store.TimeRange, token string, limit int
 // each doc into a T.
 func listDocs[T any](ctx context.Context, d *DB, query string, args []any, limit int) (store.Page[T], error) {
 	page := store.Page[T]{Items: []T{}}
-	rows, err := d.db.QueryContext(ctx, query, args...)
+	stmt, err := d.stmts.get(ctx, query)
+	if err != nil {
+		return page, err
+	}
+	rows, err := stmt.QueryContext(ctx, args...)
 	if err != nil {
 		return page, err
 	}
@@ -184,13 +223,12 @@ func listDocs[T any](ctx context.Context, d *DB, query string, args []any, limit
 	return page, rows.Err()
 }
 
-// getDoc reads one live record's doc by id.
-func getDoc[T any](ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, table, id string, now time.Time) (T, error) {
+// readDoc reads one live record's doc by id, in tx or, when tx is nil, on
+// a reader connection, with a cached statement.
+func readDoc[T any](ctx context.Context, d *DB, tx *sql.Tx, table, id string, now time.Time) (T, error) {
 	var v T
 	var doc []byte
-	err := q.QueryRowContext(ctx, `SELECT doc FROM `+table+` WHERE id = ? AND `+live, id, now.UnixNano()).Scan(&doc)
+	err := d.stmts.queryRow(ctx, tx, `SELECT doc FROM `+table+` WHERE id = ? AND `+live, id, now.UnixNano()).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return v, store.ErrNotFound
 	}
@@ -208,7 +246,7 @@ func getDoc[T any](ctx context.Context, q interface {
 // id can be reused.
 func claimID(ctx context.Context, tx *sql.Tx, table, id string, now time.Time) (bool, error) {
 	var exp sql.NullInt64
-	err := tx.QueryRowContext(ctx, `SELECT expires_at FROM `+table+` WHERE id = ?`, id).Scan(&exp)
+	err := tx.QueryRowContext(ctx, `SELECT expires_at FROM `+table+` WHERE id = ?`, id).Scan(&exp) // rare: after a conflict
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -238,20 +276,43 @@ func marshal(v any) ([]byte, error) {
 	return b, nil
 }
 
-// createRow runs an idempotent create in one transaction: if a live row
-// holds id, it reads it into existing and reports true; otherwise it runs
-// insert.
-func createRow[T any](ctx context.Context, d *DB, table, id string, now time.Time, insert func(*sql.Tx) error) (existing T, found bool, err error) {
-	err = d.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if found, err = claimID(ctx, tx, table, id, now); err != nil || !found {
+// createDoc runs an idempotent create as one write: insert (a statement
+// ending in ON CONFLICT (id) DO NOTHING) with args and, if it stored the
+// row, then(tx) when then is not nil. When the id is taken by a live row,
+// createDoc reports found and returns that row (decoded outside the
+// transaction); a row past its retention is deleted and the insert run
+// again.
+func createDoc[T any](ctx context.Context, d *DB, table, id string, now time.Time, insert string, args []any, then func(context.Context, *sql.Tx) error) (existing T, found bool, err error) {
+	var doc []byte
+	err = d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		doc = nil
+		res, err := d.stmts.exec(ctx, tx, insert, args...)
+		if err != nil {
+			return err
+		}
+		if n, err := res.RowsAffected(); err != nil || n == 0 {
 			if err != nil {
 				return err
 			}
-			return insert(tx)
+			if found, err = claimID(ctx, tx, table, id, now); err != nil {
+				return err
+			}
+			if found {
+				return d.stmts.queryRow(ctx, tx, `SELECT doc FROM `+table+` WHERE id = ?`, id).Scan(&doc)
+			}
+			if _, err := d.stmts.exec(ctx, tx, insert, args...); err != nil {
+				return err
+			}
 		}
-		existing, err = getDoc[T](ctx, tx, table, id, now)
-		return err
+		if then != nil {
+			return then(ctx, tx)
+		}
+		return nil
 	})
+	if err == nil && found {
+		if err = json.Unmarshal(doc, &existing); err != nil {
+			err = fmt.Errorf("decoding %s: %w", id, err)
+		}
+	}
 	return existing, found, err
 }

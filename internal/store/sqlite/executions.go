@@ -1,21 +1,32 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/bwc-project/bwc/internal/store"
 )
 
-const insertExecution = `INSERT INTO executions (id, action, status, rule, trigger_instance_id, parent_id, trace_tag, user_name, started_at, expires_at, version, doc)
+const (
+	insertExecution = `INSERT INTO executions (id, action, status, rule, trigger_instance_id, parent_id, trace_tag, user_name, started_at, expires_at, version, doc)
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+	insertResult = `INSERT INTO execution_results (id, result) VALUES (?, ?)`
+	upsertResult = `INSERT INTO execution_results (id, result) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET result = excluded.result`
+	// selectExecution reads an execution with its result in one statement.
+	selectExecution = `SELECT e.doc, r.result FROM executions e LEFT JOIN execution_results r ON r.id = e.id
+WHERE e.id = ?1 AND (e.expires_at IS NULL OR e.expires_at > ?2)`
+)
 
 // execRow is a prepared execution ready for its INSERT.
 type execRow struct {
 	x    store.Execution
+	doc  []byte
 	args []any
 }
 
@@ -29,7 +40,7 @@ func (d *DB) prepareExecution(x store.Execution, now time.Time) (execRow, error)
 		return execRow{x: x}, err
 	}
 	c := x.Context
-	return execRow{x: x, args: []any{x.ID, x.Action, x.Status, nullStr(c.Rule), nullStr(c.TriggerInstanceID), nullStr(x.ParentID),
+	return execRow{x: x, doc: doc, args: []any{x.ID, x.Action, x.Status, nullStr(c.Rule), nullStr(c.TriggerInstanceID), nullStr(x.ParentID),
 		nullStr(c.TraceTag), nullStr(c.User), x.StartedAt.UnixNano(), nanos(x.ExpiresAt), x.Version, doc}}, nil
 }
 
@@ -43,7 +54,7 @@ func (r execRow) insert(ctx context.Context, tx *sql.Tx, exec func(context.Conte
 		return err
 	}
 	if r.x.Result != nil {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO execution_results (id, result) VALUES (?, ?)`, r.x.ID, []byte(r.x.Result)); err != nil {
+		if _, err := tx.ExecContext(ctx, insertResult, r.x.ID, []byte(r.x.Result)); err != nil {
 			return err
 		}
 	}
@@ -57,26 +68,26 @@ func (d *DB) CreateExecution(ctx context.Context, x store.Execution) (store.Exec
 	if err != nil {
 		return row.x, fmt.Errorf("creating execution: %w", err)
 	}
-	var old store.Execution
-	found := false
-	err = d.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if found, err = claimID(ctx, tx, "executions", row.x.ID, now); err != nil {
+	var then func(context.Context, *sql.Tx) error
+	if row.x.Result != nil {
+		then = func(ctx context.Context, tx *sql.Tx) error {
+			_, err := d.stmts.exec(ctx, tx, insertResult, row.x.ID, []byte(row.x.Result))
 			return err
 		}
-		if found {
-			old, err = d.getExecution(ctx, tx, row.x.ID, now)
-			return err
-		}
-		return row.insert(ctx, tx, func(ctx context.Context, args ...any) (sql.Result, error) {
-			return tx.ExecContext(ctx, insertExecution, args...)
-		})
-	})
+	}
+	old, found, err := createDoc[store.Execution](ctx, d, "executions", row.x.ID, now, insertExecution+` ON CONFLICT (id) DO NOTHING`, row.args, then)
+	if found && err == nil {
+		// The stored one, with its result.
+		old, err = d.getExecution(ctx, nil, row.x.ID, now)
+	}
 	switch {
 	case err != nil:
 		return row.x, fmt.Errorf("creating execution %s: %w", row.x.ID, err)
 	case found:
 		return old, fmt.Errorf("creating execution %s: %w", row.x.ID, store.ErrAlreadyExists)
+	}
+	if !row.x.Status.Finished() {
+		d.recent.put(row.x.ID, row.doc, row.x.Result)
 	}
 	return row.x, nil
 }
@@ -94,6 +105,7 @@ func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, e
 	}
 	created := 0
 	err := d.withTx(ctx, func(tx *sql.Tx) error {
+		created = 0 // fn may run twice (see withTx)
 		stmt, err := tx.PrepareContext(ctx, insertExecution+` ON CONFLICT (id) DO NOTHING`)
 		if err != nil {
 			return err
@@ -106,7 +118,7 @@ func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, e
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
 				if r.x.Result != nil {
-					if _, err := tx.ExecContext(ctx, `INSERT INTO execution_results (id, result) VALUES (?, ?)`, r.x.ID, []byte(r.x.Result)); err != nil {
+					if _, err := tx.ExecContext(ctx, insertResult, r.x.ID, []byte(r.x.Result)); err != nil {
 						return err
 					}
 				}
@@ -133,20 +145,22 @@ func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, e
 	return created, nil
 }
 
-func (d *DB) getExecution(ctx context.Context, q interface {
-	QueryRowContext(context.Context, string, ...any) *sql.Row
-}, id string, now time.Time) (store.Execution, error) {
-	x, err := getDoc[store.Execution](ctx, q, "executions", id, now)
+// getExecution reads a live execution with its result, in tx or, when tx
+// is nil, on a reader connection.
+func (d *DB) getExecution(ctx context.Context, tx *sql.Tx, id string, now time.Time) (store.Execution, error) {
+	var x store.Execution
+	var doc, result []byte
+	err := d.stmts.queryRow(ctx, tx, selectExecution, id, now.UnixNano()).Scan(&doc, &result)
+	if errors.Is(err, sql.ErrNoRows) {
+		return x, store.ErrNotFound
+	}
 	if err != nil {
 		return x, err
 	}
-	var result []byte
-	err = q.QueryRowContext(ctx, `SELECT result FROM execution_results WHERE id = ?`, id).Scan(&result)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-	case err != nil:
-		return x, err
-	default:
+	if err := json.Unmarshal(doc, &x); err != nil {
+		return x, fmt.Errorf("decoding %s: %w", id, err)
+	}
+	if result != nil {
 		x.Result = result
 	}
 	return x, nil
@@ -154,7 +168,7 @@ func (d *DB) getExecution(ctx context.Context, q interface {
 
 // GetExecution implements store.Executions.
 func (d *DB) GetExecution(ctx context.Context, id string) (store.Execution, error) {
-	x, err := d.getExecution(ctx, d.db, id, d.now())
+	x, err := d.getExecution(ctx, nil, id, d.now())
 	if err != nil {
 		return x, fmt.Errorf("getting execution %s: %w", id, err)
 	}
@@ -167,45 +181,120 @@ func (d *DB) UpdateExecution(ctx context.Context, id string, u store.ExecutionUp
 		return store.Execution{}, fmt.Errorf("updating execution %s: %w", id, err)
 	}
 	now := d.now()
-	var out store.Execution
-	err := d.withTx(ctx, func(tx *sql.Tx) error {
-		cur, err := getDoc[store.Execution](ctx, tx, "executions", id, now)
-		if err != nil {
-			return err
+	// Optimistic: the record is read (or taken from what this store wrote
+	// last) and the update prepared (decoded, applied, encoded) outside
+	// the writer; the write only compares the version and stores. Another
+	// writer in between makes it read again.
+	useRecent := true
+	for {
+		cur, cached := d.recent.execution(id, now, useRecent)
+		if !cached {
+			var err error
+			if cur, err = d.getExecution(ctx, nil, id, now); err != nil {
+				return cur, fmt.Errorf("updating execution %s: %w", id, err)
+			}
 		}
 		next, err := store.ApplyUpdate(cur, u, now)
+		if err != nil && cached {
+			// Another process may have changed it: ask the database.
+			useRecent = false
+			continue
+		}
 		if err != nil {
-			if errors.Is(err, store.ErrConflict) {
-				out, _ = d.getExecution(ctx, tx, id, now)
-			}
-			return err
+			return cur, fmt.Errorf("updating execution %s: %w", id, err)
 		}
 		doc, err := marshal(withoutResult(next))
 		if err != nil {
-			return err
+			return cur, fmt.Errorf("updating execution %s: %w", id, err)
 		}
-		res, err := tx.ExecContext(ctx, `UPDATE executions SET status = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
-			next.Status, next.Version, doc, id, cur.Version)
-		if err != nil {
-			return err
-		}
-		if err := affected(res); err != nil {
-			return fmt.Errorf("version %d changed underneath: %w", cur.Version, store.ErrConflict)
-		}
-		if u.Result != nil {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO execution_results (id, result) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET result = excluded.result`, id, []byte(u.Result)); err != nil {
+		stale := false
+		err = d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := d.stmts.exec(ctx, tx, `UPDATE executions SET status = ?, version = ?, doc = ? WHERE id = ? AND version = ?`,
+				next.Status, next.Version, doc, id, cur.Version)
+			if err != nil {
 				return err
 			}
-			out = next
-			return nil
+			if n, err := res.RowsAffected(); err != nil || n == 0 {
+				stale = err == nil
+				return err
+			}
+			if u.Result != nil {
+				_, err = d.stmts.exec(ctx, tx, upsertResult, id, []byte(u.Result))
+			}
+			return err
+		})
+		switch {
+		case err != nil:
+			return cur, fmt.Errorf("updating execution %s: %w", id, err)
+		case stale:
+			// Changed (or purged) since it was read.
+			d.recent.drop(id)
+			useRecent = false
+			continue
 		}
-		out, err = d.getExecution(ctx, tx, id, now)
-		return err
-	})
-	if err != nil {
-		return out, fmt.Errorf("updating execution %s: %w", id, err)
+		if next.Status.Finished() {
+			d.recent.drop(id)
+		} else {
+			d.recent.put(id, doc, next.Result)
+		}
+		return next, nil
 	}
-	return out, nil
+}
+
+// maxRecent bounds the executions recentExecutions remembers.
+const maxRecent = 4096
+
+// recentExecutions remembers, for the unfinished executions this store
+// wrote last, their doc and result as written, so that UpdateExecution
+// (which the engine calls on executions it has just created or updated)
+// need not read them back. An entry is a guess, never trusted: the update
+// compares versions in the database, and on a mismatch the entry is
+// dropped and the execution read.
+type recentExecutions struct {
+	mu sync.Mutex
+	m  map[string]recentExecution
+}
+
+type recentExecution struct{ doc, result []byte }
+
+func (r *recentExecutions) put(id string, doc []byte, result json.RawMessage) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.m == nil {
+		r.m = map[string]recentExecution{}
+	}
+	if _, ok := r.m[id]; !ok && len(r.m) >= maxRecent {
+		for k := range r.m { // forget any one
+			delete(r.m, k)
+			break
+		}
+	}
+	r.m[id] = recentExecution{doc: doc, result: bytes.Clone(result)}
+}
+
+func (r *recentExecutions) drop(id string) {
+	r.mu.Lock()
+	delete(r.m, id)
+	r.mu.Unlock()
+}
+
+// execution decodes the remembered execution id, if use and there is a
+// live one.
+func (r *recentExecutions) execution(id string, now time.Time, use bool) (store.Execution, bool) {
+	var x store.Execution
+	if !use {
+		return x, false
+	}
+	r.mu.Lock()
+	e, ok := r.m[id]
+	r.mu.Unlock()
+	if !ok || json.Unmarshal(e.doc, &x) != nil || (!x.ExpiresAt.IsZero() && !x.ExpiresAt.After(now)) {
+		return store.Execution{}, false
+	}
+	if e.result != nil {
+		x.Result = e.result
+	}
+	return x, true
 }
 
 // ListExecutions implements store.Executions. SQLite picks the index from
@@ -246,12 +335,19 @@ func (d *DB) AppendOutput(ctx context.Context, c store.OutputChunk) error {
 	if err != nil {
 		return fmt.Errorf("appending output: %w", err)
 	}
-	res, err := d.db.ExecContext(ctx, `INSERT INTO output (execution_id, seq, stream, data, at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		c.ExecutionID, c.Seq, c.Stream, c.Data, c.At.UnixNano(), nanos(exp))
+	var n int64
+	err = d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := d.stmts.exec(ctx, tx, `INSERT INTO output (execution_id, seq, stream, data, at, expires_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			c.ExecutionID, c.Seq, c.Stream, c.Data, c.At.UnixNano(), nanos(exp))
+		if err == nil {
+			n, err = res.RowsAffected()
+		}
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("appending output %s#%d: %w", c.ExecutionID, c.Seq, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	if n == 0 {
 		return fmt.Errorf("appending output %s#%d: %w", c.ExecutionID, c.Seq, store.ErrAlreadyExists)
 	}
 	return nil
@@ -259,8 +355,11 @@ func (d *DB) AppendOutput(ctx context.Context, c store.OutputChunk) error {
 
 // ListOutput implements store.Output.
 func (d *DB) ListOutput(ctx context.Context, executionID string, afterSeq int64, limit int) ([]store.OutputChunk, error) {
-	rows, err := d.db.QueryContext(ctx, `SELECT seq, stream, data, at FROM output WHERE execution_id = ? AND seq > ? AND `+live+` ORDER BY seq LIMIT ?`,
-		executionID, afterSeq, d.now().UnixNano(), store.PageLimit(limit))
+	stmt, err := d.stmts.get(ctx, `SELECT seq, stream, data, at FROM output WHERE execution_id = ? AND seq > ? AND `+live+` ORDER BY seq LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("listing output of %s: %w", executionID, err)
+	}
+	rows, err := stmt.QueryContext(ctx, executionID, afterSeq, d.now().UnixNano(), store.PageLimit(limit))
 	if err != nil {
 		return nil, fmt.Errorf("listing output of %s: %w", executionID, err)
 	}

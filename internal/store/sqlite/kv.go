@@ -21,9 +21,12 @@ func (d *DB) PutKeyValue(ctx context.Context, kv store.KeyValue) (store.KeyValue
 	if err != nil {
 		return kv, fmt.Errorf("putting key %s: %w", kv.KeyRef, err)
 	}
-	_, err = d.db.ExecContext(ctx, `INSERT INTO key_values (scope, user_name, name, value, secret, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+	err = d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		_, err := d.stmts.exec(ctx, tx, `INSERT INTO key_values (scope, user_name, name, value, secret, updated_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (scope, user_name, name) DO UPDATE SET value = excluded.value, secret = excluded.secret, updated_at = excluded.updated_at, expires_at = excluded.expires_at`,
-		kv.Scope, kv.User, kv.Name, value, kv.Secret, kv.UpdatedAt.UnixNano(), nanos(kv.ExpiresAt))
+			kv.Scope, kv.User, kv.Name, value, kv.Secret, kv.UpdatedAt.UnixNano(), nanos(kv.ExpiresAt))
+		return err
+	})
 	if err != nil {
 		return kv, fmt.Errorf("putting key %s: %w", kv.KeyRef, err)
 	}
@@ -53,7 +56,7 @@ func (d *DB) GetKeyValue(ctx context.Context, ref store.KeyRef, decrypt bool) (s
 	if err := ref.Validate(); err != nil {
 		return store.KeyValue{KeyRef: ref}, fmt.Errorf("getting key: %w", err)
 	}
-	row := d.db.QueryRowContext(ctx, `SELECT name, value, secret, updated_at, expires_at FROM key_values WHERE scope = ? AND user_name = ? AND name = ? AND `+live,
+	row := d.stmts.queryRow(ctx, nil, `SELECT name, value, secret, updated_at, expires_at FROM key_values WHERE scope = ? AND user_name = ? AND name = ? AND `+live,
 		ref.Scope, ref.User, ref.Name, d.now().UnixNano())
 	kv, err := scanKV(ctx, d.opts.Cipher, row.Scan, ref, decrypt)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -120,11 +123,15 @@ func (d *DB) ListKeyValues(ctx context.Context, q store.KeyValueQuery) (store.Pa
 
 // DeleteKeyValue implements store.KeyValues.
 func (d *DB) DeleteKeyValue(ctx context.Context, ref store.KeyRef) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM key_values WHERE scope = ? AND user_name = ? AND name = ? AND `+live,
-		ref.Scope, ref.User, ref.Name, d.now().UnixNano())
-	if err == nil {
-		err = affected(res)
-	}
+	now := d.now().UnixNano()
+	err := d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := d.stmts.exec(ctx, tx, `DELETE FROM key_values WHERE scope = ? AND user_name = ? AND name = ? AND `+live,
+			ref.Scope, ref.User, ref.Name, now)
+		if err != nil {
+			return err
+		}
+		return affected(res)
+	})
 	if err != nil {
 		return fmt.Errorf("deleting key %s: %w", ref, err)
 	}

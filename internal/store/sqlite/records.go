@@ -21,11 +21,9 @@ func (d *DB) CreateTriggerInstance(ctx context.Context, ti store.TriggerInstance
 	if err != nil {
 		return ti, err
 	}
-	old, found, err := createRow[store.TriggerInstance](ctx, d, "trigger_instances", ti.ID, now, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO trigger_instances (id, trigger_ref, status, occurred_at, trace_tag, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			ti.ID, ti.Trigger, ti.Status, ti.OccurredAt.UnixNano(), nullStr(ti.TraceTag), nanos(ti.ExpiresAt), doc)
-		return err
-	})
+	old, found, err := createDoc[store.TriggerInstance](ctx, d, "trigger_instances", ti.ID, now,
+		`INSERT INTO trigger_instances (id, trigger_ref, status, occurred_at, trace_tag, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		[]any{ti.ID, ti.Trigger, ti.Status, ti.OccurredAt.UnixNano(), nullStr(ti.TraceTag), nanos(ti.ExpiresAt), doc}, nil)
 	switch {
 	case err != nil:
 		return ti, fmt.Errorf("creating trigger instance %s: %w", ti.ID, err)
@@ -37,7 +35,7 @@ func (d *DB) CreateTriggerInstance(ctx context.Context, ti store.TriggerInstance
 
 // GetTriggerInstance implements store.TriggerInstances.
 func (d *DB) GetTriggerInstance(ctx context.Context, id string) (store.TriggerInstance, error) {
-	ti, err := getDoc[store.TriggerInstance](ctx, d.db, "trigger_instances", id, d.now())
+	ti, err := readDoc[store.TriggerInstance](ctx, d, nil, "trigger_instances", id, d.now())
 	if err != nil {
 		return ti, fmt.Errorf("getting trigger instance %s: %w", id, err)
 	}
@@ -48,25 +46,34 @@ func (d *DB) GetTriggerInstance(ctx context.Context, id string) (store.TriggerIn
 func (d *DB) SetTriggerInstanceStatus(ctx context.Context, id string, from, to store.TriggerInstanceStatus) (store.TriggerInstance, error) {
 	now := d.now()
 	var ti store.TriggerInstance
-	err := d.withTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if ti, err = getDoc[store.TriggerInstance](ctx, tx, "trigger_instances", id, now); err != nil {
-			return err
+	if err := store.CheckTriggerTransition(from, to); err != nil {
+		return ti, fmt.Errorf("setting trigger instance %s status: %w", id, err)
+	}
+	// One statement: the status column and the doc's status field change
+	// together, compare-and-set on the status; the doc is decoded after
+	// the commit, outside the writer.
+	var doc []byte
+	changed := false
+	err := d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		changed = true
+		err := d.stmts.queryRow(ctx, tx, `UPDATE trigger_instances SET status = ?1, doc = CAST(json_set(CAST(doc AS TEXT), '$.status', ?1) AS BLOB)
+WHERE id = ?2 AND status = ?3 AND `+liveAt4+` RETURNING doc`, to, id, from, now.UnixNano()).Scan(&doc)
+		if errors.Is(err, sql.ErrNoRows) {
+			changed = false
+			err = d.stmts.queryRow(ctx, tx, `SELECT doc FROM trigger_instances WHERE id = ?1 AND `+liveAt2, id, now.UnixNano()).Scan(&doc)
 		}
-		if ti.Status != from {
-			return fmt.Errorf("trigger instance is %s, expected %s: %w", ti.Status, from, store.ErrConflict)
-		}
-		if err := store.CheckTriggerTransition(from, to); err != nil {
-			return err
-		}
-		ti.Status = to
-		doc, err := marshal(ti)
-		if err != nil {
-			return err
-		}
-		_, err = tx.ExecContext(ctx, `UPDATE trigger_instances SET status = ?, doc = ? WHERE id = ?`, to, doc, id)
 		return err
 	})
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err == nil {
+		if err = json.Unmarshal(doc, &ti); err != nil {
+			err = fmt.Errorf("decoding %s: %w", id, err)
+		} else if !changed {
+			err = fmt.Errorf("trigger instance is %s, expected %s: %w", ti.Status, from, store.ErrConflict)
+		}
+	}
 	if err != nil {
 		return ti, fmt.Errorf("setting trigger instance %s status: %w", id, err)
 	}
@@ -100,11 +107,9 @@ func (d *DB) CreateEnforcement(ctx context.Context, e store.Enforcement) (store.
 	if err != nil {
 		return e, err
 	}
-	old, found, err := createRow[store.Enforcement](ctx, d, "enforcements", e.ID, now, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO enforcements (id, rule, enforced_at, trace_tag, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?)`,
-			e.ID, e.Rule, e.EnforcedAt.UnixNano(), nullStr(e.TraceTag), nanos(e.ExpiresAt), doc)
-		return err
-	})
+	old, found, err := createDoc[store.Enforcement](ctx, d, "enforcements", e.ID, now,
+		`INSERT INTO enforcements (id, rule, enforced_at, trace_tag, expires_at, doc) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		[]any{e.ID, e.Rule, e.EnforcedAt.UnixNano(), nullStr(e.TraceTag), nanos(e.ExpiresAt), doc}, nil)
 	switch {
 	case err != nil:
 		return e, fmt.Errorf("creating enforcement %s: %w", e.ID, err)
@@ -116,7 +121,7 @@ func (d *DB) CreateEnforcement(ctx context.Context, e store.Enforcement) (store.
 
 // GetEnforcement implements store.Enforcements.
 func (d *DB) GetEnforcement(ctx context.Context, id string) (store.Enforcement, error) {
-	e, err := getDoc[store.Enforcement](ctx, d.db, "enforcements", id, d.now())
+	e, err := readDoc[store.Enforcement](ctx, d, nil, "enforcements", id, d.now())
 	if err != nil {
 		return e, fmt.Errorf("getting enforcement %s: %w", id, err)
 	}
@@ -192,11 +197,9 @@ func (d *DB) CreateInquiry(ctx context.Context, q store.Inquiry) (store.Inquiry,
 	if err != nil {
 		return q, err
 	}
-	old, found, err := createRow[store.Inquiry](ctx, d, "inquiries", q.ID, now, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO inquiries (id, status, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?)`,
-			q.ID, q.Status, q.CreatedAt.UnixNano(), nanos(q.ExpiresAt), doc)
-		return err
-	})
+	old, found, err := createDoc[store.Inquiry](ctx, d, "inquiries", q.ID, now,
+		`INSERT INTO inquiries (id, status, created_at, expires_at, doc) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		[]any{q.ID, q.Status, q.CreatedAt.UnixNano(), nanos(q.ExpiresAt), doc}, nil)
 	switch {
 	case err != nil:
 		return q, fmt.Errorf("creating inquiry %s: %w", q.ID, err)
@@ -208,7 +211,7 @@ func (d *DB) CreateInquiry(ctx context.Context, q store.Inquiry) (store.Inquiry,
 
 // GetInquiry implements store.Inquiries.
 func (d *DB) GetInquiry(ctx context.Context, id string) (store.Inquiry, error) {
-	q, err := getDoc[store.Inquiry](ctx, d.db, "inquiries", id, d.now())
+	q, err := readDoc[store.Inquiry](ctx, d, nil, "inquiries", id, d.now())
 	if err != nil {
 		return q, fmt.Errorf("getting inquiry %s: %w", id, err)
 	}
@@ -220,7 +223,7 @@ func (d *DB) ResolveInquiry(ctx context.Context, id string, to store.InquiryStat
 	now := d.now()
 	var q store.Inquiry
 	err := d.withTx(ctx, func(tx *sql.Tx) error {
-		cur, err := getDoc[store.Inquiry](ctx, tx, "inquiries", id, now)
+		cur, err := readDoc[store.Inquiry](ctx, d, tx, "inquiries", id, now)
 		if err != nil {
 			return err
 		}
@@ -272,10 +275,9 @@ func (d *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, er
 	if err != nil {
 		return k, err
 	}
-	old, found, err := createRow[store.APIKey](ctx, d, "api_keys", k.ID, now, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, key_hash, created_at, doc) VALUES (?, ?, ?, ?)`, k.ID, k.KeyHash, k.CreatedAt.UnixNano(), doc)
-		return err
-	})
+	old, found, err := createDoc[store.APIKey](ctx, d, "api_keys", k.ID, now,
+		`INSERT INTO api_keys (id, key_hash, created_at, doc) VALUES (?, ?, ?, ?) ON CONFLICT (id) DO NOTHING`,
+		[]any{k.ID, k.KeyHash, k.CreatedAt.UnixNano(), doc}, nil)
 	switch {
 	case err != nil:
 		return k, fmt.Errorf("creating api key %s: %w", k.ID, err)
@@ -289,7 +291,7 @@ func (d *DB) CreateAPIKey(ctx context.Context, k store.APIKey) (store.APIKey, er
 func (d *DB) APIKeyByHash(ctx context.Context, hash string) (store.APIKey, error) {
 	var k store.APIKey
 	var doc []byte
-	err := d.db.QueryRowContext(ctx, `SELECT doc FROM api_keys WHERE key_hash = ?`, hash).Scan(&doc)
+	err := d.stmts.queryRow(ctx, nil, `SELECT doc FROM api_keys WHERE key_hash = ?`, hash).Scan(&doc)
 	if errors.Is(err, sql.ErrNoRows) {
 		return k, fmt.Errorf("finding api key: %w", store.ErrNotFound)
 	}
@@ -319,10 +321,13 @@ func (d *DB) ListAPIKeys(ctx context.Context, limit int, token string) (store.Pa
 
 // DeleteAPIKey implements store.APIKeys.
 func (d *DB) DeleteAPIKey(ctx context.Context, id string) error {
-	res, err := d.db.ExecContext(ctx, `DELETE FROM api_keys WHERE id = ?`, id)
-	if err == nil {
-		err = affected(res)
-	}
+	err := d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		res, err := d.stmts.exec(ctx, tx, `DELETE FROM api_keys WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		return affected(res)
+	})
 	if err != nil {
 		return fmt.Errorf("deleting api key %s: %w", id, err)
 	}

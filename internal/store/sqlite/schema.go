@@ -112,6 +112,15 @@ CREATE TABLE api_keys (
 );
 CREATE INDEX ak_time ON api_keys (created_at, id);
 `,
+	// 2: workflow checkpoints, one per running workflow execution.
+	`
+CREATE TABLE checkpoints (
+	execution_id TEXT PRIMARY KEY,
+	version      INTEGER NOT NULL,
+	updated_at   INTEGER NOT NULL,
+	data         BLOB NOT NULL
+);
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

@@ -6,7 +6,7 @@
 // The suite covers every access pattern of the store ports, idempotent
 // creation, compare-and-set and every illegal execution transition,
 // pagination over several pages, concurrent writers, multi-megabyte results,
-// secrets and retention.
+// secrets, retention and compare-and-set workflow checkpoints.
 //
 // Concurrency: Run runs its checks one after the other; some checks start
 // goroutines against the store under test.
@@ -156,6 +156,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"KeyValueTTL", testKeyValueTTL, nil},
 		{"Inquiries", testInquiries, nil},
 		{"APIKeys", testAPIKeys, nil},
+		{"Checkpoints", testCheckpoints, nil},
+		{"CheckpointRace", testCheckpointRace, nil},
 		{"Retention", testRetention, func(o *store.Options) {
 			o.Retention = store.Retention{TriggerInstances: time.Hour, Enforcements: time.Hour, Executions: 2 * time.Hour, Inquiries: time.Hour}
 		}},

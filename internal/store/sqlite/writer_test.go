@@ -1,0 +1,161 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bwc-project/bwc/internal/store"
+)
+
+// TestGroupCommit checks that writes queued while the writer is busy share
+// one transaction, and that a write that fails after writing is rolled back
+// alone.
+func TestGroupCommit(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "bwc.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = d.Close() }()
+
+	// Hold the writer in a first operation until the others are queued.
+	release := make(chan struct{})
+	started := make(chan struct{})
+	blockerDone := make(chan error, 1)
+	go func() {
+		blockerDone <- d.write(ctx, func(context.Context, *sql.Tx) error {
+			close(started)
+			<-release
+			return nil
+		})
+	}()
+	<-started
+
+	const n = 20
+	errBoom := errors.New("boom")
+	txs := make([]*sql.Tx, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+				txs[i] = tx
+				if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (id, key_hash, created_at, doc) VALUES (?, ?, 0, '{}')`, fmt.Sprint("k", i), fmt.Sprint("h", i)); err != nil {
+					return err
+				}
+				if i%2 == 1 {
+					return errBoom // after writing: the savepoint must undo it
+				}
+				return nil
+			})
+		}()
+	}
+	// Every op is queued once the channel holds n of them.
+	for len(d.w.ops) < n {
+		runtime.Gosched()
+	}
+	close(release)
+	wg.Wait()
+	if err := <-blockerDone; err != nil {
+		t.Fatal(err)
+	}
+
+	// The writes that succeeded were committed by one transaction (the
+	// last one each of them ran in).
+	shared := map[*sql.Tx]int{}
+	for i := 0; i < n; i += 2 {
+		shared[txs[i]]++
+	}
+	if len(shared) != 1 {
+		t.Errorf("the %d queued writes that succeeded ran in %d transactions, want 1", n/2, len(shared))
+	}
+	for i := range n {
+		t.Run(fmt.Sprint("write", i), func(t *testing.T) {
+			var count int
+			if err := d.db.QueryRow(`SELECT count(*) FROM api_keys WHERE id = ?`, fmt.Sprint("k", i)).Scan(&count); err != nil {
+				t.Fatal(err)
+			}
+			if i%2 == 1 {
+				if !errors.Is(errs[i], errBoom) {
+					t.Errorf("err = %v, want boom", errs[i])
+				}
+				if count != 0 {
+					t.Errorf("the failed write's row was committed")
+				}
+				return
+			}
+			if errs[i] != nil {
+				t.Errorf("err = %v", errs[i])
+			}
+			if count != 1 {
+				t.Errorf("the write's row was not committed")
+			}
+		})
+	}
+}
+
+// TestWriteAfterClose checks that a write after Close fails instead of
+// hanging.
+func TestWriteAfterClose(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "bwc.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Close(); err != nil {
+		t.Fatal(err)
+	}
+	err = d.write(ctx, func(context.Context, *sql.Tx) error { return nil })
+	if !errors.Is(err, errWriterClosed) {
+		t.Errorf("err = %v, want %v", err, errWriterClosed)
+	}
+}
+
+// TestWALStaysBounded checks that the WAL file stops growing under a
+// steady stream of writes: the writer restarts it after the background
+// checkpoints have copied it.
+func TestWALStaysBounded(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bwc.db")
+	d, err := Open(ctx, path, store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = d.Close() }()
+	const restartFrames = 64
+	d.w.restartFrames.Store(restartFrames)
+
+	// Write for twenty checkpoint periods, never letting the writer idle
+	// long enough for SQLite to restart the WAL by itself. Each write puts
+	// several pages in the WAL (the row, the index, their parents).
+	big := strings.Repeat("x", 3000)
+	writes := 0
+	for deadline := time.Now().Add(20 * checkpointEvery); time.Now().Before(deadline); writes++ {
+		if _, err := d.PutKeyValue(ctx, store.KeyValue{KeyRef: store.KeyRef{Scope: store.ScopeSystem, Name: fmt.Sprint("k", writes)}, Value: big}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	info, err := os.Stat(path + "-wal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Without restarts the WAL would hold every page written; restarted
+	// after each checkpoint period, it holds about a twentieth of them:
+	// less than a page per write.
+	const pageFrame = 4096 + 24
+	t.Logf("WAL is %d bytes after %d writes", info.Size(), writes)
+	if limit := int64(writes * pageFrame); info.Size() > limit {
+		t.Errorf("WAL is %d bytes after %d writes, want at most %d", info.Size(), writes, limit)
+	}
+}
