@@ -5,7 +5,7 @@
 # ("Running the functions under aws-lambda-rie").
 
 .PHONY: aws-tools test-aws bench-lambda
-TEST_DEPS     += test-aws
+TEST_DEPS     += aws-tools # the tests themselves run in test-go (./...)
 BENCH_TARGETS += bench-lambda
 
 AWS_LAMBDA_RIE_VERSION := v0.0.0-20261030222936-bef5c4ba774d
