@@ -23,7 +23,7 @@ func newServeCmd() *cobra.Command {
 	var dbPath, listen, corePack, logLevel, packConfig, cpuProfile, webhookSecrets string
 	var aws awsOptions
 	cmd := &cobra.Command{
-		Use:   "serve [--packs DIR]... [--db PATH] [--listen ADDR] [--aws [--aws-listen ADDR] [--apigw-listen ADDR] [--lambda NAME=URL]...]",
+		Use:   "serve [--packs DIR]... [--db PATH] [--listen ADDR] [--aws [--aws-listen ADDR] [--apigw-listen ADDR] [--lambda NAME=URL]... [--table NAME [--dynamodb-endpoint URL]]]",
 		Short: "Run the embedded engine: packs, event bus, timers, webhooks and the API",
 		Long: `Run BWC's embedded engine in this process: it loads and compiles the packs,
 opens the SQLite store, starts the event bus, the enforcer, the executor, the
@@ -93,9 +93,18 @@ The local cloud (docs/local-cloud.md) — the AWS path on one machine:
                   not given is the engine's in-process handler: events go
                   to the engine's bus, tasks run as engine executions,
                   routes go to the engine's API; no completion is sent.
-                  timer is invoked by a schedule per timer rule, as
-                  EventBridge Scheduler does (the engine's own timers
-                  fire too); poller is accepted but not invoked.
+                  timer is invoked by a schedule per timer rule, poller
+                  by one per Go polling sensor with {"pack", "sensor"} at
+                  its poll interval, as EventBridge Scheduler does; the
+                  engine then fires no timer / runs no polling sensor.
+  --table NAME    the DynamoDB table (BWC_TABLE) in which the rules the
+                  stack deploys direct (bwc rule explain) record their
+                  enforcements: with --lambda enforcer, their matches
+                  start their direct state machines, as on AWS, instead
+                  of the enforcer. Created when the endpoint lacks it.
+  --dynamodb-endpoint URL
+                  the DynamoDB endpoint of --table (dynalite), default
+                  $AWS_ENDPOINT_URL_DYNAMODB.
 
 Output: on stdout, once the engine is ready, the API URL, the API key file,
 the packs, rules, timers and webhooks loaded, and example commands (with
@@ -104,9 +113,11 @@ CLI examples); then nothing until shutdown. Problems found in the packs
 are listed on stderr; the engine runs with what loaded.
 
 Exit codes: 0 after a clean shutdown; 1 when the engine cannot start (the
-store cannot be opened, the address is in use) or stops on an error; 2 bad
-flags (a --lambda that is not NAME=URL or names no function; --lambda
-without --aws) or a packs directory that cannot be read.`,
+store cannot be opened, the address is in use, the --table cannot be read
+or created) or stops on an error; 2 bad flags (a --lambda that is not
+NAME=URL or names no function; --lambda, --table or --dynamodb-endpoint
+without --aws; --dynamodb-endpoint without --table) or a packs directory
+that cannot be read.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			level := slog.LevelInfo
@@ -183,6 +194,8 @@ without --aws) or a packs directory that cannot be read.`,
 	cmd.Flags().StringVar(&aws.listen, "aws-listen", defaultAWSListen, "address of the local cloud's AWS endpoint (with --aws)")
 	cmd.Flags().StringVar(&aws.apigwListen, "apigw-listen", defaultAPIGWListen, "address of the local API Gateway front (with --aws)")
 	cmd.Flags().StringArrayVar(&aws.lambdas, "lambda", nil, "NAME=URL: function NAME hosted by aws-lambda-rie at URL (with --aws; repeatable)")
+	cmd.Flags().StringVar(&aws.table, "table", "", "DynamoDB table of the direct rules' enforcements (with --aws)")
+	cmd.Flags().StringVar(&aws.dynamodbEndpoint, "dynamodb-endpoint", "", "DynamoDB endpoint URL of --table (default $AWS_ENDPOINT_URL_DYNAMODB)")
 	return cmd
 }
 

@@ -14,14 +14,25 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
 	"github.com/bwc-project/bwc/internal/api/routes"
+	"github.com/bwc-project/bwc/internal/aws/direct"
+	"github.com/bwc-project/bwc/internal/aws/sfnddb"
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/engine"
 	"github.com/bwc-project/bwc/internal/localcloud"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/sensor/clock"
+	"github.com/bwc-project/bwc/internal/store"
+	"github.com/bwc-project/bwc/internal/store/dynamo"
 )
 
 // Default addresses of the local cloud.
@@ -35,20 +46,39 @@ var awsFunctionNames = []string{"webhook", "timer", "poller", "enforcer", "runne
 
 // awsOptions are the flags of `bwc serve --aws`.
 type awsOptions struct {
-	enabled      bool
-	listen       string
-	apigwListen  string
-	lambdas      []string
-	functionURLs map[string]string
+	enabled          bool
+	listen           string
+	apigwListen      string
+	lambdas          []string
+	table            string // --table: the DynamoDB table of the direct rules
+	dynamodbEndpoint string // --dynamodb-endpoint; default $AWS_ENDPOINT_URL_DYNAMODB
+	functionURLs     map[string]string
+
+	// pollers are the polling sensors handed off to the poller function
+	// (set by serveAWS before the engine runs).
+	pollers []*pack.Sensor
 }
 
 // check validates the flags; the error is a usage error (exit 2).
 func (o *awsOptions) check() error {
 	if !o.enabled {
-		if len(o.lambdas) > 0 {
-			return errors.New("--lambda needs --aws")
+		for _, f := range []struct {
+			name string
+			set  bool
+		}{{"--lambda", len(o.lambdas) > 0}, {"--table", o.table != ""}, {"--dynamodb-endpoint", o.dynamodbEndpoint != ""}} {
+			if f.set {
+				return fmt.Errorf("%s needs --aws", f.name)
+			}
 		}
 		return nil
+	}
+	if o.dynamodbEndpoint != "" {
+		if o.table == "" {
+			return errors.New("--dynamodb-endpoint needs --table")
+		}
+		if u, err := url.Parse(o.dynamodbEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("--dynamodb-endpoint %s: expected an http:// URL of a DynamoDB endpoint (dynalite)", o.dynamodbEndpoint)
+		}
 	}
 	o.functionURLs = map[string]string{}
 	for _, l := range o.lambdas {
@@ -78,6 +108,13 @@ func (o *awsOptions) check() error {
 func serveAWS(ctx context.Context, stdout io.Writer, eng *engine.Engine, o *awsOptions, dbPath string, logger *slog.Logger) error {
 	engCtx, stopEngine := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopEngine()
+	// What a function given to --lambda does, the engine must not do too.
+	if _, ok := o.functionURLs[localcloud.FnTimer]; ok {
+		eng.HandOffTimers()
+	}
+	if _, ok := o.functionURLs[localcloud.FnPoller]; ok {
+		o.pollers = eng.HandOffSensors()
+	}
 	runErr := make(chan error, 1)
 	go func() { runErr <- eng.Run(engCtx) }()
 	engineErr := func(err error) error {
@@ -149,9 +186,14 @@ type localCloud struct {
 	apigwURL     string
 	servers      []*http.Server
 	stopTimers   context.CancelFunc
-	timersDone   chan struct{}
+	timersDone   sync.WaitGroup
 	region, name string
 	functions    map[string]string
+	pollers      int
+	// direct: the rules on the direct path and how they run.
+	direct     []string
+	directHow  string
+	tableNotes string
 }
 
 // startLocalCloud builds the local cloud over an opened engine and starts
@@ -187,6 +229,25 @@ func startLocalCloud(eng *engine.Engine, o *awsOptions, dbPath string, logger *s
 			cfg.Functions[fn] = f
 		}
 	}
+	directs, err := directRules(eng.Content)
+	if err != nil {
+		return nil, err
+	}
+	var directHow, tableNote string
+	switch {
+	case len(directs) == 0:
+	case o.table == "":
+		directHow = "through the enforcer (no --table: the direct machines need a DynamoDB table)"
+	case fns[localcloud.FnEnforcer] == nil:
+		directHow = "through the engine's in-process enforcer, as every rule (the direct machines run where the enforcer function takes the matches)"
+	default:
+		ddb, note, err := dynamoClient(region, o, logger)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Direct, cfg.Table, cfg.DynamoDB, tableNote = directs, o.table, &sfnddb.Port{API: ddb}, note
+		directHow = fmt.Sprintf("started as their direct machines, which record the enforcement in table %s", o.table)
+	}
 	if cfg.Functions[localcloud.FnRunner] == nil {
 		cfg.Functions[localcloud.FnRunner] = eng.LocalRunner()
 	}
@@ -197,7 +258,11 @@ func startLocalCloud(eng *engine.Engine, o *awsOptions, dbPath string, logger *s
 	if err != nil {
 		return nil, fmt.Errorf("starting the local cloud: %w", err)
 	}
-	lc := &localCloud{cloud: cloud, region: region, name: name, functions: o.functionURLs}
+	lc := &localCloud{cloud: cloud, region: region, name: name, functions: o.functionURLs, pollers: len(o.pollers), directHow: directHow, tableNotes: tableNote}
+	for ref := range directs {
+		lc.direct = append(lc.direct, ref)
+	}
+	slices.Sort(lc.direct)
 	engineURL, err := url.Parse(eng.URL)
 	if err != nil {
 		cloud.Close()
@@ -214,15 +279,25 @@ func startLocalCloud(eng *engine.Engine, o *awsOptions, dbPath string, logger *s
 			gw.Functions[fn] = f
 		}
 	}
+	schedCtx, cancel := context.WithCancel(context.Background())
+	lc.stopTimers = cancel
 	if f := fns[localcloud.FnTimer]; f != nil {
-		ctx, cancel := context.WithCancel(context.Background())
-		lc.stopTimers, lc.timersDone = cancel, make(chan struct{})
-		go func() {
-			defer close(lc.timersDone)
-			if err := localcloud.RunSchedules(ctx, eng.Content.Rules.Rules, f, clock.System(), logger); err != nil {
+		lc.timersDone.Go(func() {
+			if err := localcloud.RunSchedules(schedCtx, eng.Content.Rules.Rules, f, clock.System(), logger); err != nil {
 				logger.Error("the local schedules stopped", "err", err)
 			}
-		}()
+		})
+	}
+	if f := fns[localcloud.FnPoller]; f != nil && len(o.pollers) > 0 {
+		pollers := make([]localcloud.Poller, 0, len(o.pollers))
+		for _, s := range o.pollers {
+			pollers = append(pollers, localcloud.Poller{Pack: s.Pack, Sensor: s.Ref, Every: time.Duration(engine.PollInterval(s)) * time.Second})
+		}
+		lc.timersDone.Go(func() {
+			if err := localcloud.RunPollers(schedCtx, pollers, f, clock.System(), logger); err != nil {
+				logger.Error("the local polling schedules stopped", "err", err)
+			}
+		})
 	}
 	for _, l := range []struct {
 		addr string
@@ -251,9 +326,76 @@ func (lc *localCloud) stop() {
 	}
 	if lc.stopTimers != nil {
 		lc.stopTimers()
-		<-lc.timersDone
+		lc.timersDone.Wait()
 	}
 	lc.cloud.Close()
+}
+
+// directRules are the rules the stack deploys on the direct path, by
+// reference, with their paths and direct machines, as the stack builds
+// them (the enforcement kept for the default retention).
+func directRules(c *content.Compiled) (map[string]localcloud.DirectRule, error) {
+	out := map[string]localcloud.DirectRule{}
+	for _, r := range c.Rules.Rules {
+		p, err := content.RulePath(r, c.Machines)
+		if err != nil {
+			return nil, err
+		}
+		if p.Path != content.PathDirect {
+			continue
+		}
+		def, err := direct.Definition(r.Ref, p, store.DefaultRetention.Enforcements)
+		if err != nil {
+			return nil, err
+		}
+		out[r.Ref] = localcloud.DirectRule{Path: p, Definition: def}
+	}
+	return out, nil
+}
+
+// dynamoClient builds the DynamoDB client of --table: the endpoint of
+// --dynamodb-endpoint, else the AWS SDK's own settings
+// (AWS_ENDPOINT_URL_DYNAMODB, ...); any credentials (local ones when none
+// are set). It checks that the table exists and creates it, with the
+// stack's keys and indexes, when the endpoint has none (a fresh dynalite);
+// note says so for the banner.
+func dynamoClient(region string, o *awsOptions, logger *slog.Logger) (client *dynamodb.Client, note string, err error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := []func(*config.LoadOptions) error{config.WithRegion(region)}
+	if os.Getenv("AWS_ACCESS_KEY_ID") == "" && os.Getenv("AWS_PROFILE") == "" {
+		opts = append(opts, config.WithCredentialsProvider(credentials.NewStaticCredentialsProvider("local", "local", "")))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, "", fmt.Errorf("--table %s: loading the AWS SDK's settings: %w", o.table, err)
+	}
+	client = dynamodb.NewFromConfig(cfg, func(d *dynamodb.Options) {
+		if o.dynamodbEndpoint != "" {
+			d.BaseEndpoint = aws.String(o.dynamodbEndpoint)
+		}
+	})
+	where := o.dynamodbEndpoint
+	if where == "" {
+		where = os.Getenv("AWS_ENDPOINT_URL_DYNAMODB")
+	}
+	if where == "" {
+		where = "the AWS SDK's default DynamoDB endpoint (set --dynamodb-endpoint or AWS_ENDPOINT_URL_DYNAMODB for dynalite)"
+	}
+	_, err = client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(o.table)})
+	var missing *ddbtypes.ResourceNotFoundException
+	switch {
+	case err == nil:
+		return client, "table " + o.table + " at " + where, nil
+	case errors.As(err, &missing):
+		if err := dynamo.CreateTable(ctx, client, o.table); err != nil {
+			return nil, "", fmt.Errorf("--table %s: creating the table at %s: %w", o.table, where, err)
+		}
+		logger.Info("created the DynamoDB table of the direct rules", "table", o.table, "endpoint", where)
+		return client, "table " + o.table + " at " + where + " (created)", nil
+	default:
+		return nil, "", fmt.Errorf("--table %s: reading the table at %s: %w", o.table, where, err)
+	}
 }
 
 // localMachines are the state machines of the local cloud: every compiled
@@ -290,10 +432,12 @@ func printAWSBanner(w io.Writer, lc *localCloud) {
 		u, given := lc.functions[fn]
 		var where string
 		switch {
+		case given && fn == "poller":
+			where = fmt.Sprintf("%s (a schedule per polling sensor: %d; the engine does not run them)", u, lc.pollers)
 		case fn == "poller":
-			where = "not invoked (no polling schedules yet)"
+			where = "in-process (the engine runs the polling sensors)"
 		case given && fn == "timer":
-			where = u + " (a schedule per timer rule; the engine's own timers fire too)"
+			where = u + " (a schedule per timer rule; the engine's own timers do not fire)"
 		case given:
 			where = u
 		case fn == "completion":
@@ -304,6 +448,13 @@ func printAWSBanner(w io.Writer, lc *localCloud) {
 			where = "in-process"
 		}
 		fmt.Fprintf(w, "  function %-11s          %s\n", fn+":", where)
+	}
+	if len(lc.direct) > 0 {
+		fmt.Fprintf(w, "  direct rules:                %s\n", strings.Join(lc.direct, ", "))
+		fmt.Fprintf(w, "                               %s\n", lc.directHow)
+		if lc.tableNotes != "" {
+			fmt.Fprintf(w, "                               %s\n", lc.tableNotes)
+		}
 	}
 	fmt.Fprintf(w, "\nTry:\n")
 	fmt.Fprintf(w, "  export AWS_ACCESS_KEY_ID=local AWS_SECRET_ACCESS_KEY=local AWS_REGION=%s\n", lc.region)

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -18,8 +19,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
+	"github.com/bwc-project/bwc/internal/aws/sfnddb/sfnddbtest"
 	"github.com/bwc-project/bwc/internal/content"
+	"github.com/bwc-project/bwc/internal/enforcer"
+	"github.com/bwc-project/bwc/internal/engine"
+	"github.com/bwc-project/bwc/internal/localcloud"
 	"github.com/bwc-project/bwc/internal/store"
+	"github.com/bwc-project/bwc/internal/store/dynamo"
 )
 
 func TestServeAWSBadInput(t *testing.T) {
@@ -34,6 +40,10 @@ func TestServeAWSBadInput(t *testing.T) {
 		{"unknown function", []string{"--aws", "--lambda", "nope=http://127.0.0.1:1"}, "no such function"},
 		{"not an http URL", []string{"--aws", "--lambda", "runner=127.0.0.1:1"}, "expected an http:// URL"},
 		{"given twice", []string{"--aws", "--lambda", "runner=http://a:1", "--lambda", "runner=http://b:1"}, "given twice"},
+		{"--table without --aws", []string{"--table", "bwc"}, "--table needs --aws"},
+		{"--dynamodb-endpoint without --aws", []string{"--dynamodb-endpoint", "http://127.0.0.1:1"}, "--dynamodb-endpoint needs --aws"},
+		{"--dynamodb-endpoint without --table", []string{"--aws", "--dynamodb-endpoint", "http://127.0.0.1:1"}, "--dynamodb-endpoint needs --table"},
+		{"--dynamodb-endpoint not a URL", []string{"--aws", "--table", "t", "--dynamodb-endpoint", "127.0.0.1:1"}, "expected an http:// URL"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -196,5 +206,171 @@ func TestLocalRunnerAnswersCallbacks(t *testing.T) {
 	a := <-done
 	if a.err != nil || !strings.Contains(string(a.out), `"ok":true`) {
 		t.Errorf("answer %s, %v", a.out, a.err)
+	}
+}
+
+// fakeFunction is an aws-lambda-rie stand-in that records its invocations
+// and answers {}.
+type fakeFunction struct {
+	srv *httptest.Server
+	got chan []byte
+}
+
+func newFakeFunction(t *testing.T) *fakeFunction {
+	t.Helper()
+	f := &fakeFunction{got: make(chan []byte, 1000)}
+	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		if r.URL.Path == localcloud.InvocationPath {
+			f.got <- b
+		}
+		_, _ = w.Write([]byte(`{}`))
+	}))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+// With --table and the enforcer function, the example direct rule runs as
+// on AWS: its direct machine records the enforcement in DynamoDB
+// (dynalite) and starts the action machine, whose task the engine runs
+// in-process under the enforcer's execution id; the enforcer function is
+// not invoked for it.
+func TestLocalCloudDirectRule(t *testing.T) {
+	const ref, table = "examples.deployment_succeeded", "bwc-direct"
+	client := sfnddbtest.StartDynalite(t)
+	dir := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	eng, err := engine.Open(ctx, engine.Config{
+		PackDirs: []string{filepath.Join("..", "..", "packs", "core"), filepath.Join("..", "..", "packs", "examples")},
+		DBPath:   filepath.Join(dir, "bwc.db"), Listen: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("engine: %v", err)
+		}
+	})
+	if err := waitEngine(ctx, eng.URL, nil); err != nil {
+		t.Fatal(err)
+	}
+	enforcerFn := newFakeFunction(t)
+	opts := &awsOptions{enabled: true, listen: "127.0.0.1:0", apigwListen: "127.0.0.1:0", table: table,
+		dynamodbEndpoint: aws.ToString(client.Options().BaseEndpoint), lambdas: []string{"enforcer=" + enforcerFn.srv.URL}}
+	if err := opts.check(); err != nil {
+		t.Fatal(err)
+	}
+	lc, err := startLocalCloud(eng, opts, filepath.Join(dir, "bwc.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lc.stop()
+	var banner strings.Builder
+	printAWSBanner(&banner, lc)
+	for _, want := range []string{ref, "record the enforcement in table " + table, "(created)"} {
+		if !strings.Contains(banner.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, banner.String())
+		}
+	}
+
+	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+	eb := eventbridge.NewFromConfig(cfg, func(o *eventbridge.Options) { o.BaseEndpoint = aws.String(lc.awsURL) })
+	const ti = "ti-serve-direct"
+	detail := `{"trigger": "examples.deployment", "trigger_instance_id": "` + ti + `", "payload": {"service": "checkout", "version": "2.15.0", "environment": "production", "status": "succeeded"}}`
+	out, err := eb.PutEvents(ctx, &eventbridge.PutEventsInput{Entries: []ebtypes.PutEventsRequestEntry{{
+		EventBusName: aws.String("bwc"), Source: aws.String("bwc.examples"), DetailType: aws.String("examples.deployment"), Detail: aws.String(detail),
+	}}})
+	if err != nil || out.FailedEntryCount != 0 {
+		t.Fatalf("PutEvents: %v %+v", err, out)
+	}
+	enID := enforcer.EnforcementID(ti, ref)
+	exID := enforcer.ExecutionID(enID)
+	var ex store.Execution
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		ex, err = eng.Store.GetExecution(ctx, exID)
+		if err == nil && ex.Status.Finished() {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("execution %s: %+v, %v", exID, ex, err)
+		}
+	}
+	if ex.Status != store.StatusSucceeded || ex.Action != "core.echo" || !strings.Contains(string(ex.Result), "2.15.0") || ex.Context.Rule != ref {
+		t.Errorf("engine execution %+v (result %s)", ex, ex.Result)
+	}
+	en, err := dynamo.New(client, table, store.Options{}).GetEnforcement(ctx, enID)
+	if err != nil {
+		t.Fatalf("reading the enforcement from the table: %v", err)
+	}
+	if en.Rule != ref || en.ExecutionID != exID {
+		t.Errorf("enforcement %+v", en)
+	}
+	lc.cloud.Wait()
+	for len(enforcerFn.got) > 0 {
+		if p := <-enforcerFn.got; strings.Contains(string(p), `"rule":"`+ref+`"`) {
+			t.Errorf("the enforcer function was invoked for the direct rule: %s", p)
+		}
+	}
+}
+
+// With --lambda poller and timer, the local cloud invokes the poller
+// function per polling sensor with {"pack", "sensor"}, and the engine
+// hands its timers and sensors off (internal/engine tests the hand-off).
+func TestServeAWSPollers(t *testing.T) {
+	dir := t.TempDir()
+	eng, err := engine.Open(context.Background(), engine.Config{
+		PackDirs: []string{filepath.Join("..", "..", "packs", "core"), filepath.Join("..", "..", "tests", "testdata", "packs")},
+		DBPath:   filepath.Join(dir, "bwc.db"), Listen: "127.0.0.1:0",
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	poller, timerFn := newFakeFunction(t), newFakeFunction(t)
+	opts := &awsOptions{enabled: true, listen: "127.0.0.1:0", apigwListen: "127.0.0.1:0",
+		lambdas: []string{"poller=" + poller.srv.URL, "timer=" + timerFn.srv.URL}}
+	if err := opts.check(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout strings.Builder
+	done := make(chan error, 1)
+	go func() {
+		done <- serveAWS(ctx, &stdout, eng, opts, filepath.Join(dir, "bwc.db"), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}()
+	var got []byte
+	select {
+	case got = <-poller.got:
+	case err := <-done:
+		t.Fatalf("serveAWS ended: %v", err)
+	case <-time.After(30 * time.Second):
+		t.Fatal("the poller function was not invoked")
+	}
+	var tick []byte
+	select {
+	case tick = <-timerFn.got:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the timer function was not invoked")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != `{"pack":"e2e","sensor":"e2e.Ticker"}` {
+		t.Errorf("poller input %s", got)
+	}
+	if !strings.Contains(string(tick), `"rule":"e2e.tick"`) {
+		t.Errorf("timer input %s", tick)
+	}
+	for _, want := range []string{"a schedule per polling sensor: 1; the engine does not run them", "the engine's own timers do not fire"} {
+		if !strings.Contains(stdout.String(), want) {
+			t.Errorf("banner lacks %q:\n%s", want, stdout.String())
+		}
 	}
 }

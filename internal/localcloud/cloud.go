@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bwc-project/bwc/internal/asl"
+	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/pattern"
 	"github.com/bwc-project/bwc/internal/rule"
 )
@@ -61,6 +63,24 @@ type Config struct {
 	// Events takes the events put on the BWC bus when no enforcer
 	// function is configured (the embedded engine's bus); nil drops them.
 	Events EventSink
+	// Direct are the rules on the direct AWS path (content.RulePath), by
+	// rule reference. For each, the cloud registers the rule's direct
+	// machine (its Definition, named by content.DirectMachineRef as the
+	// stack names it) and starts it, instead of invoking the enforcer,
+	// for every event the rule matches: its input is what the stack's
+	// EventBridge input transformer builds (AWSPath.DirectTarget), its
+	// name fresh per delivery. The direct machine records the enforcement
+	// in Table and starts the rule's machine. It applies only where the
+	// cloud routes rule matches itself, not to the events Events takes.
+	// Direct needs Table and DynamoDB.
+	Direct map[string]DirectRule
+	// Table is the DynamoDB table (BWC_TABLE) that fills ${TableName} in
+	// the direct machines.
+	Table string
+	// DynamoDB runs the state machines' DynamoDB tasks
+	// (arn:aws:states:::dynamodb:*): an internal/aws/sfnddb.Port; nil
+	// fails them.
+	DynamoDB asl.TaskPort
 	// Dir, when set, keeps one file per execution there (see the package
 	// documentation).
 	Dir string
@@ -87,7 +107,11 @@ type Cloud struct {
 	log *slog.Logger
 
 	rules    *pattern.Matcher
-	machines map[string]*machine // by state machine ARN
+	machines map[string]*machine        // by state machine ARN
+	direct   map[string]content.AWSPath // enabled direct rules, by reference
+	// directRefs are the references of the direct machines, whose
+	// executions are not BWC executions: their status changes go nowhere.
+	directRefs map[string]bool
 
 	root context.Context
 	stop context.CancelFunc
@@ -131,6 +155,9 @@ func New(cfg Config) (*Cloud, error) {
 		if err := c.rules.Add(r.Ref, r.Pattern); err != nil {
 			return nil, fmt.Errorf("adding the pattern of rule %s: %w", r.Ref, err)
 		}
+	}
+	if err := c.directMachines(); err != nil {
+		return nil, err
 	}
 	if err := c.parseMachines(); err != nil {
 		return nil, err

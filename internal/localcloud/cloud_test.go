@@ -453,6 +453,12 @@ func TestActionMachine(t *testing.T) {
 			if aws.ToString(d.Output) != tt.output || aws.ToString(d.Error) != tt.errName {
 				t.Errorf("output %s error %s, want %s %s", aws.ToString(d.Output), aws.ToString(d.Error), tt.output, tt.errName)
 			}
+			// RUNNING first, as Step Functions sends it, then the end.
+			start := f.completion.next(t)
+			if sd, _ := start["detail"].(map[string]any); sd["status"] != "RUNNING" || sd["executionArn"] != aws.ToString(out.ExecutionArn) ||
+				sd["input"] != input || sd["stopDate"] != nil || sd["output"] != nil {
+				t.Errorf("first status change event %v, want RUNNING", start)
+			}
 			ev := f.completion.next(t)
 			detail, _ := ev["detail"].(map[string]any)
 			if ev["source"] != "aws.states" || ev["detail-type"] != "Step Functions Execution Status Change" ||

@@ -15,18 +15,26 @@
 //
 //   - PutEvents matches every entry against the enabled rules' compiled
 //     patterns and invokes the "enforcer" function with {"rule", "event"}
-//     for each match, asynchronously, as an EventBridge target is invoked.
+//     for each match, asynchronously, as an EventBridge target is invoked;
+//     a rule on the direct path (Config.Direct) starts its direct machine
+//     instead, with the input its EventBridge input transformer builds.
 //   - State machines are the compiled workflows, the hand-written ASL
 //     actions and the one-task action machine, named as the CDK stack names
 //     them (<name>-<ref>) with the stack's definition substitutions filled
 //     for the local account 000000000000. Their lambda:invoke tasks invoke
 //     the "runner" function; states:startExecution tasks start child
 //     executions here; .waitForTaskToken tasks wait for SendTaskSuccess or
-//     SendTaskFailure.
-//   - Every execution that ends sends a "Step Functions Execution Status
-//     Change" event (source aws.states) to the "completion" function.
-//   - RunSchedules stands in for EventBridge Scheduler: each timer rule's
-//     fires invoke the "timer" function.
+//     SendTaskFailure; DynamoDB tasks run against Config.DynamoDB
+//     (internal/aws/sfnddb).
+//   - Every execution of a BWC machine that starts and ends sends a "Step
+//     Functions Execution Status Change" event (source aws.states, RUNNING
+//     then the end) to the "completion" function.
+//   - RunSchedules and RunPollers stand in for EventBridge Scheduler: each
+//     timer rule's fires invoke the "timer" function, each polling
+//     sensor's the "poller" function.
+//
+// An RIE (one aws-lambda-rie process, one Lambda instance) takes one
+// invocation at a time: concurrent callers queue.
 //
 // A Function that is also a CallbackAnswerer (the engine's in-process
 // runner) completes the .waitForTaskToken tasks it is invoked for with its

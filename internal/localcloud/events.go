@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 )
@@ -155,7 +156,7 @@ func (c *Cloud) route(bus string, ev Event) {
 	}
 	if bus == "default" {
 		if ev.Source == statusChangeSource && ev.DetailType == statusChangeDetailType {
-			c.deliver(FnCompletion, "execution-status", ev.ID, raw)
+			c.deliver(FnCompletion, "execution-status", ev.ID, raw, nil)
 		}
 		return
 	}
@@ -171,6 +172,14 @@ func (c *Cloud) route(bus string, ev Event) {
 		return
 	}
 	for _, ref := range refs {
+		if p, ok := c.direct[ref]; ok {
+			c.bg.Add(1)
+			go func() {
+				defer c.bg.Done()
+				c.startDirect(ref, p, ev.ID, raw)
+			}()
+			continue
+		}
 		var b bytes.Buffer
 		b.WriteString(`{"rule":`)
 		rb, _ := json.Marshal(ref)
@@ -178,41 +187,63 @@ func (c *Cloud) route(bus string, ev Event) {
 		b.WriteString(`,"event":`)
 		b.Write(raw)
 		b.WriteString(`}`)
-		c.deliver(FnEnforcer, ref, ev.ID, b.Bytes())
+		c.deliver(FnEnforcer, ref, ev.ID, b.Bytes(), nil)
 	}
 }
 
 // deliver invokes a function with an event, asynchronously, retrying
-// failures as an EventBridge target is retried (fewer times).
-func (c *Cloud) deliver(fn, rule, eventID string, payload []byte) {
+// failures as an EventBridge target is retried (fewer times). When after
+// is not nil, the delivery waits for it to be closed first (a status
+// change waits for the one before it), or for the cloud to close.
+func (c *Cloud) deliver(fn, rule, eventID string, payload []byte, after <-chan struct{}) (done <-chan struct{}) {
 	f := c.cfg.Functions[fn]
 	log := c.log.With("function", fn, "rule", rule, "event", eventID)
+	finished := make(chan struct{})
 	if f == nil {
 		log.Debug("event not delivered: no function is configured for this target")
-		return
+		close(finished)
+		return finished
 	}
 	c.bg.Add(1)
 	go func() {
 		defer c.bg.Done()
-		delay := c.cfg.RetryDelay
-		for attempt := 1; ; attempt++ {
-			_, err := f.Invoke(c.root, payload)
-			if err == nil {
-				log.Debug("event delivered", "attempt", attempt)
-				return
-			}
-			if attempt >= c.cfg.DeliveryAttempts || c.root.Err() != nil {
-				log.Error("event not delivered", "attempts", attempt, "err", err)
-				return
-			}
-			log.Warn("delivering an event; retrying", "attempt", attempt, "err", err)
-			t := time.NewTimer(delay)
+		defer close(finished)
+		if after != nil {
 			select {
-			case <-t.C:
+			case <-after:
 			case <-c.root.Done():
-				t.Stop()
+				return
 			}
-			delay *= 2
 		}
+		c.retrying(log, func(ctx context.Context) error {
+			_, err := f.Invoke(ctx, payload)
+			return err
+		})
 	}()
+	return finished
+}
+
+// retrying makes a delivery attempt until one succeeds, DeliveryAttempts
+// fail, or the cloud closes, on the caller's goroutine.
+func (c *Cloud) retrying(log *slog.Logger, attempt func(context.Context) error) {
+	delay := c.cfg.RetryDelay
+	for n := 1; ; n++ {
+		err := attempt(c.root)
+		if err == nil {
+			log.Debug("event delivered", "attempt", n)
+			return
+		}
+		if n >= c.cfg.DeliveryAttempts || c.root.Err() != nil {
+			log.Error("event not delivered", "attempts", n, "err", err)
+			return
+		}
+		log.Warn("delivering an event; retrying", "attempt", n, "err", err)
+		t := time.NewTimer(delay)
+		select {
+		case <-t.C:
+		case <-c.root.Done():
+			t.Stop()
+		}
+		delay *= 2
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 )
 
 // Function is a Lambda function the local cloud invokes. Invoke runs it
@@ -68,16 +69,41 @@ func (e *FunctionError) Error() string {
 // answer. (A function whose result is an object with just those two keys
 // cannot be told apart from a failure; BWC's functions return no such
 // result.)
+//
+// One aws-lambda-rie process is one Lambda instance: it runs one
+// invocation at a time, and the pinned version crashes when a second
+// invocation arrives while one runs ("ReserveFailed: AlreadyReserved", then
+// a nil-pointer panic, and the process exits). So an RIE serializes its
+// invocations: callers queue, each until its turn or the end of its
+// context. Use one RIE per aws-lambda-rie process, and do not copy it
+// after its first use.
 type RIE struct {
 	URL    string
 	Client *http.Client // default http.DefaultClient
+
+	once sync.Once
+	turn chan struct{} // capacity 1: held while an invocation runs
 }
 
 // InvocationPath is where aws-lambda-rie takes invocations.
 const InvocationPath = "/2015-03-31/functions/function/invocations"
 
-// Invoke implements Function.
+// Invoke implements Function. It waits for the invocation under way, if
+// any, to end; a context that ends first returns its error, wrapped, and
+// invokes nothing.
 func (r *RIE) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	r.once.Do(func() { r.turn = make(chan struct{}, 1) })
+	select {
+	case r.turn <- struct{}{}:
+	case <-ctx.Done():
+		return nil, fmt.Errorf("waiting for %s to finish its invocation under way: %w", r.URL, ctx.Err())
+	}
+	defer func() { <-r.turn }()
+	return r.invoke(ctx, payload)
+}
+
+// invoke makes one invocation; the caller holds the turn.
+func (r *RIE) invoke(ctx context.Context, payload []byte) ([]byte, error) {
 	url := strings.TrimSuffix(r.URL, "/") + InvocationPath
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(payload))
 	if err != nil {

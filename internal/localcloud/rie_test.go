@@ -126,3 +126,26 @@ func TestRunnerUnderRIE(t *testing.T) {
 		})
 	}
 }
+
+// Invocations made at once through one RIE all succeed under the real
+// aws-lambda-rie, which crashes when a second invocation arrives while one
+// runs: the RIE queues them.
+func TestConcurrentInvocationsUnderRIE(t *testing.T) {
+	r := &RIE{URL: startRIE(t)}
+	const n = 4
+	errs := make(chan error, n)
+	for i := range n {
+		go func() {
+			out, err := r.Invoke(context.Background(), []byte(fmt.Sprintf(`{"action": "t.slow", "parameters": {"i": %d}}`, i)))
+			if err == nil && string(out) != fmt.Sprintf(`{"ran":"t.slow","with":{"i":%d}}`, i) {
+				err = fmt.Errorf("answer %s", out)
+			}
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+}

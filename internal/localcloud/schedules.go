@@ -70,3 +70,56 @@ func RunSchedules(ctx context.Context, rules []*rule.Compiled, fn Function, clk 
 	}
 	return nil
 }
+
+// FnPoller is the function the polling sensors' schedules invoke.
+const FnPoller = "poller"
+
+// Poller is one Go polling sensor whose schedule invokes the poller
+// function.
+type Poller struct {
+	Pack   string
+	Sensor string // the sensor's reference
+	Every  time.Duration
+}
+
+// PollerInput is what a polling sensor's schedule sends the poller
+// function, as the CDK stack's schedules send it.
+type PollerInput struct {
+	Pack   string `json:"pack"`
+	Sensor string `json:"sensor"`
+}
+
+// RunPollers stands in for the EventBridge Scheduler schedules of the
+// polling sensors: every Every, each poller's fire invokes fn with a
+// PollerInput (failures are logged; a poll missed while the function was
+// busy is coalesced into the next, and the stack's rounding of intervals
+// to whole minutes is not imitated). It returns when ctx ends.
+func RunPollers(ctx context.Context, pollers []Poller, fn Function, clk clock.Clock, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	byID := map[string]Poller{}
+	s := timer.NewScheduler(clk, func(ctx context.Context, ev timer.Event) {
+		p := byID[ev.ID]
+		payload, err := json.Marshal(PollerInput{Pack: p.Pack, Sensor: p.Sensor})
+		if err == nil {
+			_, err = fn.Invoke(ctx, payload)
+		}
+		if err != nil && ctx.Err() == nil {
+			log.Error("invoking the poller function", "sensor", p.Sensor, "at", ev.At, "err", err)
+		}
+	})
+	for _, p := range pollers {
+		if p.Every <= 0 {
+			return fmt.Errorf("scheduling the poller of sensor %s: the interval %s is not positive", p.Sensor, p.Every)
+		}
+		byID[p.Sensor] = p
+		if _, err := s.Add(p.Sensor, timer.Interval{Every: p.Every}, nil); err != nil {
+			return fmt.Errorf("scheduling the poller of sensor %s: %w", p.Sensor, err)
+		}
+	}
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("running the pollers' schedules: %w", err)
+	}
+	return nil
+}

@@ -46,3 +46,42 @@ func TestRunSchedules(t *testing.T) {
 		}
 	}
 }
+
+func TestRunPollers(t *testing.T) {
+	start := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(start)
+	fn := newRecorder(nil)
+	pollers := []Poller{{Pack: "p", Sensor: "p.fast", Every: 10 * time.Second}, {Pack: "p", Sensor: "p.slow", Every: time.Minute}}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunPollers(ctx, pollers, fn, clk, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := clk.WaitTimers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	// Each step fires the fast poller; every sixth the slow one too.
+	counts := map[string]int{}
+	for i := 1; i <= 6; i++ {
+		clk.Advance(10 * time.Second)
+		n := 1
+		if i == 6 {
+			n = 2
+		}
+		for range n {
+			got := fn.next(t)
+			if got["pack"] != "p" || len(got) != 2 {
+				t.Errorf("poller input %v, want {pack, sensor}", got)
+			}
+			s, _ := got["sensor"].(string)
+			counts[s]++
+		}
+	}
+	if counts["p.fast"] != 6 || counts["p.slow"] != 1 {
+		t.Errorf("polls %v, want p.fast 6 and p.slow 1", counts)
+	}
+}

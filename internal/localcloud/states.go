@@ -23,6 +23,10 @@ type machine struct {
 	definition     string // with the substitutions filled
 	m              *asl.Machine
 	created        time.Time
+	// direct: a direct rule's machine; its executions are not BWC
+	// executions, so their status changes are not sent (the stack's
+	// execution-status rule lists the BWC machines only).
+	direct bool
 }
 
 // parseMachines parses the configured definitions with the stack's
@@ -30,6 +34,9 @@ type machine struct {
 func (c *Cloud) parseMachines() error {
 	c.machines = map[string]*machine{}
 	subs := map[string]string{"RunnerFunctionArn": c.FunctionARN(FnRunner)}
+	if c.cfg.Table != "" {
+		subs[tableNameParam] = c.cfg.Table
+	}
 	for ref := range c.cfg.Machines {
 		subs[workflow.StateMachineArnParam(ref)] = c.MachineARN(ref)
 	}
@@ -46,7 +53,7 @@ func (c *Cloud) parseMachines() error {
 			text = strings.ReplaceAll(text, "${"+k+"}", v)
 		}
 		arn := c.MachineARN(ref)
-		c.machines[arn] = &machine{ref: ref, name: MachineName(c.cfg.Name, ref), arn: arn, definition: text, m: m, created: now}
+		c.machines[arn] = &machine{ref: ref, name: MachineName(c.cfg.Name, ref), arn: arn, definition: text, m: m, created: now, direct: c.directRefs[ref]}
 	}
 	return errors.Join(errs...)
 }
@@ -81,6 +88,9 @@ type execution struct {
 	invocations map[string]invocation // by task token
 	notified    bool                  // the end was announced
 	timer       *time.Timer
+	// started is closed once the RUNNING status change was delivered (or
+	// given up): the end's status change waits for it. Nil after a reload.
+	started <-chan struct{}
 }
 
 // tokenInfo is an issued task token.
@@ -172,6 +182,7 @@ func (c *Cloud) startExecution(machineARN, name string, input any, inputText str
 		return nil, fmt.Errorf("starting execution %s: %w", arn, err)
 	}
 	ex.x = x
+	ex.started = c.announce(ex, true, nil)
 	c.afterStep(ex)
 	return ex, nil
 }
@@ -211,7 +222,7 @@ func (c *Cloud) afterStep(ex *execution) {
 // completion function, the result to a parent's waiting task.
 func (c *Cloud) finished(ex *execution) {
 	d := ex.x.Describe()
-	c.route("default", c.statusChange(d, ex.inputText))
+	c.announce(ex, false, ex.started)
 	if p := ex.parent; p != nil {
 		c.bg.Add(1)
 		go func() {
@@ -219,6 +230,28 @@ func (c *Cloud) finished(ex *execution) {
 			c.completeParent(p, d)
 		}()
 	}
+}
+
+// announce sends the status change of ex (RUNNING when start is true, else
+// its current status) to the completion function, as the stack's
+// execution-status rule does, after the delivery after (if not nil) ends;
+// it returns when the delivery is done. The executions of direct machines
+// are not announced.
+func (c *Cloud) announce(ex *execution, start bool, after <-chan struct{}) <-chan struct{} {
+	if ex.mach.direct {
+		return nil
+	}
+	d := ex.x.Describe()
+	if start {
+		d.Status, d.StopDate, d.Output, d.Error, d.Cause = asl.StatusRunning, time.Time{}, nil, "", ""
+	}
+	ev := c.statusChange(d, ex.inputText)
+	raw, err := json.Marshal(ev)
+	if err != nil {
+		c.log.Error("encoding an event", "event", ev.ID, "err", err)
+		return nil
+	}
+	return c.deliver(FnCompletion, "execution-status", ev.ID, raw, after)
 }
 
 // statusChange is the "Step Functions Execution Status Change" event of an
@@ -300,9 +333,11 @@ type taskPort struct {
 }
 
 // RunTask implements asl.TaskPort.
-func (p *taskPort) RunTask(_ context.Context, req *asl.TaskRequest) (asl.TaskResult, error) {
+func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskResult, error) {
 	c := p.c
 	switch {
+	case req.Kind == "dynamodb":
+		return c.runDynamoDB(ctx, req)
 	case req.Kind == "lambda":
 		function, payload := req.Resource, req.Parameters
 		envelope := req.Action == "invoke"

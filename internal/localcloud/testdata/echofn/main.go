@@ -1,11 +1,13 @@
 // Command echofn is a Lambda function for the local cloud's tests under
 // aws-lambda-rie: it answers a runner payload {"action", "parameters"} with
 // {"ran", "with"}, and fails the action "t.fail" with the error type
-// bwc.ActionFailed, as BWC's runner function names action errors.
+// bwc.ActionFailed, as BWC's runner function names action errors. The
+// action "t.slow" takes 50 ms, so that invocations overlap.
 package main
 
 import (
 	"context"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -18,6 +20,9 @@ type payload struct {
 
 func main() {
 	lambda.Start(func(_ context.Context, p payload) (map[string]any, error) {
+		if p.Action == "t.slow" {
+			time.Sleep(50 * time.Millisecond)
+		}
 		if p.Action == "t.fail" {
 			return nil, messages.InvokeResponse_Error{Type: "bwc.ActionFailed", Message: "the action failed"}
 		}
