@@ -197,7 +197,9 @@ func (f *rieFunction) initDuration() string {
 // one Lambda instance, which runs one invocation at a time, and the pinned
 // rie crashes (a nil pointer in its rapidcore) when a second invocation
 // arrives while one runs. Lambda would start a second instance; queuing
-// is the nearest a single instance comes to it.
+// is the nearest a single instance comes to it. The local cloud queues its
+// own invocations per function (internal/localcloud); this proxy also
+// queues the ones the test makes directly (a redelivered event, a timer).
 func awsOneAtATime(t *testing.T, target string) string {
 	t.Helper()
 	u, err := url.Parse(target)
