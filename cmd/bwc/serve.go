@@ -94,7 +94,7 @@ The local cloud (docs/local-cloud.md) — the AWS path on one machine:
                   to the engine's bus, tasks run as engine executions,
                   routes go to the engine's API; no completion is sent.
                   timer is invoked by a schedule per timer rule, poller
-                  by one per Go polling sensor with {"pack", "sensor"} at
+                  by one per Go polling sensor with {"pack", "sensor", "scheduled_time"} at
                   its poll interval, as EventBridge Scheduler does; the
                   engine then fires no timer / runs no polling sensor.
   --table NAME    the DynamoDB table (BWC_TABLE) in which the rules the

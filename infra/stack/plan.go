@@ -110,7 +110,7 @@ type MachinePlan struct {
 }
 
 // PollerPlan is one Go polling sensor as an EventBridge Scheduler schedule
-// that invokes the poller function with {"pack", "sensor"}.
+// that invokes the poller function with {"pack", "sensor", "scheduled_time"}.
 type PollerPlan struct {
 	Sensor      string // the sensor's reference, pack.name
 	Pack        string

@@ -581,7 +581,7 @@ func (b *builder) schedules() error {
 		b.s.Schedules[t.Rule] = awsscheduler.NewCfnSchedule(b.s.Stack, jsii.String("Timer"+exportName(t.Rule)), props)
 	}
 	for _, p := range plan.Pollers {
-		input, err := json.Marshal(map[string]any{"pack": p.Pack, "sensor": p.Sensor})
+		input, err := json.Marshal(map[string]any{"pack": p.Pack, "sensor": p.Sensor, "scheduled_time": "<aws.scheduler.scheduled-time>"})
 		if err != nil {
 			return fmt.Errorf("poller %s: encoding its input: %w", p.Sensor, err)
 		}

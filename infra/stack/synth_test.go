@@ -589,7 +589,7 @@ func TestSynth(t *testing.T) {
 			if err := json.Unmarshal([]byte(target["Input"].(string)), &input); err != nil {
 				t.Fatalf("poller %s input: %v", pp.Sensor, err)
 			}
-			if want := map[string]any{"pack": pp.Pack, "sensor": pp.Sensor}; !reflect.DeepEqual(input, want) {
+			if want := map[string]any{"pack": pp.Pack, "sensor": pp.Sensor, "scheduled_time": "<aws.scheduler.scheduled-time>"}; !reflect.DeepEqual(input, want) {
 				t.Errorf("poller %s: input %v, want %v", pp.Sensor, input, want)
 			}
 		}

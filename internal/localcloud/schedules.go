@@ -87,6 +87,10 @@ type Poller struct {
 type PollerInput struct {
 	Pack   string `json:"pack"`
 	Sensor string `json:"sensor"`
+	// ScheduledTime is Scheduler's <aws.scheduler.scheduled-time>, RFC
+	// 3339: the poll's identity, so a retried invocation publishes nothing
+	// twice.
+	ScheduledTime string `json:"scheduled_time"`
 }
 
 // RunPollers stands in for the EventBridge Scheduler schedules of the
@@ -101,7 +105,7 @@ func RunPollers(ctx context.Context, pollers []Poller, fn Function, clk clock.Cl
 	byID := map[string]Poller{}
 	s := timer.NewScheduler(clk, func(ctx context.Context, ev timer.Event) {
 		p := byID[ev.ID]
-		payload, err := json.Marshal(PollerInput{Pack: p.Pack, Sensor: p.Sensor})
+		payload, err := json.Marshal(PollerInput{Pack: p.Pack, Sensor: p.Sensor, ScheduledTime: ev.At.UTC().Format(time.RFC3339)})
 		if err == nil {
 			_, err = fn.Invoke(ctx, payload)
 		}

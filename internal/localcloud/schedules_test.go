@@ -74,8 +74,8 @@ func TestRunPollers(t *testing.T) {
 		}
 		for range n {
 			got := fn.next(t)
-			if got["pack"] != "p" || len(got) != 2 {
-				t.Errorf("poller input %v, want {pack, sensor}", got)
+			if at, _ := got["scheduled_time"].(string); got["pack"] != "p" || len(got) != 3 || at != clk.Now().UTC().Format(time.RFC3339) {
+				t.Errorf("poller input %v, want {pack, sensor, scheduled_time: now}", got)
 			}
 			s, _ := got["sensor"].(string)
 			counts[s]++
