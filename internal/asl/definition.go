@@ -259,7 +259,11 @@ func Parse(data []byte, opts ...ParseOption) (*Machine, error) {
 	return ParseValue(obj, opts...)
 }
 
-// ParseValue is Parse for a definition already decoded from JSON.
+// ParseValue is Parse for a definition already decoded from JSON: its
+// values must be what encoding/json produces (map[string]any, []any,
+// string, float64, bool, nil). A map built by hand with Go ints or structs
+// is misread (a number field reported as having the wrong type): marshal
+// and Parse it instead.
 func ParseValue(def map[string]any, opts ...ParseOption) (*Machine, error) {
 	var cfg parseConfig
 	for _, o := range opts {
