@@ -17,7 +17,7 @@ $(TOOLS_BIN)/aws-lambda-rie:
 
 test-aws: aws-tools node-tools ## the AWS path end to end: every bootstrap under aws-lambda-rie, dynalite, bwc serve --aws (tests/awspath_test.go), and the functions' unit tests
 	$(GO) test -count=1 ./internal/aws/... ./functions/...
-	$(GO) test -count=1 -run '^TestAWSPath$$' ./tests/
+	$(GO) test -count=1 -run '^TestAWSPath(Poller)?$$' ./tests/
 
 bench-lambda: aws-tools lambda ## bootstrap sizes (arm64, as deployed) and cold starts under aws-lambda-rie (last line: JSON per function bytes, init_ms, first_response_ms)
 	$(GO) run ./tests/lambdabench -rie $(TOOLS_BIN)/aws-lambda-rie -sizes $(LAMBDA_BUILD) -packs packs

@@ -28,10 +28,14 @@ infra/node_modules/.installed: infra/package.json infra/package-lock.json
 # its bootstrap (build/lambda/<fn>/packs, found through $LAMBDA_TASK_ROOT),
 # so that the whole directory is the function's code asset. A function whose
 # main (functions/<fn>) does not exist gets a placeholder bootstrap that
-# exits 1, so the stack still synthesizes; it is not deployable.
+# exits 1, so the stack still synthesizes; it is not deployable. The
+# poller's bundle also holds every pack's Go polling sensor
+# (<pack>/sensors/<name>/main.go), built beside its source as
+# build/lambda/poller/packs/<pack>/sensors/<name>/bwc-sensor, which the
+# poller function runs in one-poll mode.
 LAMBDA_GOARCH ?= arm64
 LAMBDA_PACKS  ?= packs
-lambda: ## build functions/<fn> for Lambda (provided.al2023, arm64) into build/lambda/<fn>/bootstrap, with packs/ beside it
+lambda: ## build functions/<fn> for Lambda (provided.al2023, arm64) into build/lambda/<fn>/bootstrap, with packs/ beside it and the Go polling sensors built into the poller bundle
 	@set -e; for fn in $(LAMBDA_FUNCTIONS); do \
 	  mkdir -p $(LAMBDA_BUILD)/$$fn; \
 	  if [ -d functions/$$fn ]; then \
@@ -41,6 +45,13 @@ lambda: ## build functions/<fn> for Lambda (provided.al2023, arm64) into build/l
 	    rm -rf $(LAMBDA_BUILD)/$$fn/packs; mkdir -p $(LAMBDA_BUILD)/$$fn/packs; \
 	    cp -R $(LAMBDA_PACKS)/. $(LAMBDA_BUILD)/$$fn/packs/; \
 	    find $(LAMBDA_BUILD)/$$fn/packs -name '*_test.go' -delete; \
+	    if [ $$fn = poller ]; then \
+	      for main in $$(cd $(LAMBDA_PACKS) && find . -path '*/sensors/*' -name main.go | sort); do \
+	        dir=$$(dirname $$main); dir=$${dir#./}; \
+	        echo "lambda: building sensor $(LAMBDA_PACKS)/$$dir into the poller"; \
+	        (cd $(LAMBDA_PACKS)/$$dir && GOOS=linux GOARCH=$(LAMBDA_GOARCH) CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $(LAMBDA_BUILD)/$$fn/packs/$$dir/bwc-sensor .); \
+	      done; \
+	    fi; \
 	  else \
 	    echo "lambda: functions/$$fn does not exist yet: placeholder bootstrap (not deployable)"; \
 	    printf '#!/bin/sh\necho "BWC function %s was not built (placeholder)" >&2\nexit 1\n' $$fn > $(LAMBDA_BUILD)/$$fn/bootstrap; \

@@ -40,7 +40,7 @@ import (
 )
 
 // awsFunctions are the functions the AWS path runs under rie (the poller
-// function answers bwc.Unsupported for now).
+// runs in TestAWSPathPoller, with a bundle `make lambda` builds).
 var awsFunctions = []string{"webhook", "api", "inquiry", "enforcer", "runner", "completion", "timer"}
 
 // riePath finds aws-lambda-rie: on PATH (the Makefile puts its tools bin
@@ -564,4 +564,131 @@ func awsResultKeys(t *testing.T, ex store.Execution) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// TestAWSPathPoller runs a pack's Go polling sensor on the AWS path: `make
+// lambda` builds the poller's bundle (its bootstrap and the e2e pack's
+// ticker sensor, for the host), aws-lambda-rie hosts the bootstrap, and
+// a scheduled poll's invocation records the ticker's trigger instance in
+// DynamoDB (dynalite) and puts it on an EventBridge stand-in; the
+// emission that breaks its payload_schema is dropped, and the same
+// scheduled poll invoked again publishes nothing new.
+func TestAWSPathPoller(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the poller's bundle")
+	}
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("make is not installed: this test builds the poller's bundle with `make lambda`")
+	}
+	rie := riePath(t)
+	root := repoRoot(t)
+	dir := t.TempDir()
+	dynURL := awsStartDynalite(t)
+	ddb := dynamodb.New(dynamodb.Options{
+		Region:       "us-east-1",
+		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
+		BaseEndpoint: aws.String(dynURL),
+	})
+	const table = "bwc-poller"
+	if err := dynamo.CreateTable(context.Background(), ddb, table); err != nil {
+		t.Fatal(err)
+	}
+	db := dynamo.New(ddb, table, store.Options{})
+
+	// EventBridge's PutEvents, answering every entry with an id.
+	var mu sync.Mutex
+	var put []map[string]any
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	eb := &http.Server{ReadHeaderTimeout: 10 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var in struct{ Entries []map[string]any }
+		if r.Header.Get("X-Amz-Target") != "AWSEvents.PutEvents" || json.NewDecoder(r.Body).Decode(&in) != nil {
+			http.Error(w, `{"__type": "ValidationException"}`, http.StatusBadRequest)
+			return
+		}
+		mu.Lock()
+		out := map[string]any{"FailedEntryCount": 0, "Entries": []any{}}
+		for _, e := range in.Entries {
+			put = append(put, e)
+			out["Entries"] = append(out["Entries"].([]any), map[string]any{"EventId": fmt.Sprintf("eb-%d", len(put))})
+		}
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+		_ = json.NewEncoder(w).Encode(out)
+	})}
+	go func() { _ = eb.Serve(ln) }()
+	t.Cleanup(func() { _ = eb.Close() })
+
+	goarch, err := exec.Command("go", "env", "GOARCH").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := filepath.Join(dir, "lambda")
+	mk := exec.Command("make", "--no-print-directory", "lambda", "LAMBDA_FUNCTIONS=poller",
+		"LAMBDA_GOARCH="+strings.TrimSpace(string(goarch)), "LAMBDA_PACKS=tests/testdata/packs", "LAMBDA_BUILD="+build)
+	mk.Dir = root
+	if out, err := mk.CombinedOutput(); err != nil {
+		t.Fatalf("make lambda: %v\n%s", err, out)
+	} else if !strings.Contains(string(out), "building sensor tests/testdata/packs/e2e/sensors/ticker") {
+		t.Errorf("make lambda did not build the ticker sensor:\n%s", out)
+	}
+	fn := startRIE(t, rie, "poller", filepath.Join(build, "poller", "bootstrap"), []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + dir,
+		"AWS_REGION=us-east-1",
+		"AWS_ACCESS_KEY_ID=local",
+		"AWS_SECRET_ACCESS_KEY=local",
+		"AWS_ENDPOINT_URL_DYNAMODB=" + dynURL,
+		"AWS_ENDPOINT_URL_EVENTBRIDGE=http://" + ln.Addr().String(),
+		"AWS_EC2_METADATA_DISABLED=true",
+		"BWC_TABLE=" + table,
+		"BWC_EVENT_BUS=bwc",
+		"BWC_ACCOUNT=000000000000",
+		// The bundle's packs (e2e, with the built ticker) and core.
+		"BWC_PACKS=" + filepath.Join(root, "packs") + string(filepath.ListSeparator) + filepath.Join(build, "poller", "packs"),
+	})
+
+	type result struct {
+		Published []struct {
+			Trigger           string `json:"trigger"`
+			TriggerInstanceID string `json:"trigger_instance_id"`
+			Duplicate         bool   `json:"duplicate"`
+		} `json:"published"`
+		Dropped   []struct{ Reason string } `json:"dropped"`
+		ErrorType string                    `json:"errorType"`
+	}
+	poll := func(t *testing.T, in map[string]any) result {
+		t.Helper()
+		var r result
+		if err := json.Unmarshal(fn.invoke(t, in), &r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	scheduled := map[string]any{"pack": "e2e", "sensor": "e2e.Ticker", "scheduled_time": "2026-11-30T02:00:00Z"}
+	first := poll(t, scheduled)
+	if first.ErrorType != "" || len(first.Published) != 1 || first.Published[0].Trigger != "e2e.tock" || len(first.Dropped) != 1 {
+		t.Fatalf("poll = %+v, want one e2e.tock published and the one breaking its schema dropped\n%s", first, fn.proc.logs())
+	}
+	ti, err := db.GetTriggerInstance(context.Background(), first.Published[0].TriggerInstanceID)
+	if err != nil || ti.Trigger != "e2e.tock" || !strings.Contains(string(ti.Payload), `"greeting":"hello"`) {
+		t.Errorf("trigger instance in DynamoDB = %+v, %v", ti, err)
+	}
+	mu.Lock()
+	n := len(put)
+	detailType, _ := put[0]["DetailType"].(string)
+	mu.Unlock()
+	if n != 1 || detailType != "e2e.tock" {
+		t.Errorf("%d events put (first detail-type %q), want one e2e.tock", n, detailType)
+	}
+	again := poll(t, scheduled)
+	if len(again.Published) != 1 || !again.Published[0].Duplicate || again.Published[0].TriggerInstanceID != first.Published[0].TriggerInstanceID {
+		t.Errorf("the same poll again = %+v, want the same trigger instance, a duplicate", again)
+	}
+	if r := poll(t, map[string]any{"pack": "e2e", "sensor": "e2e.Nope"}); r.ErrorType != "bwc.BadEvent" {
+		t.Errorf("an unknown sensor = %+v, want errorType bwc.BadEvent", r)
+	}
+	t.Logf("poller bootstrap init %s", fn.initDuration())
 }

@@ -26,17 +26,20 @@ func FunctionAccess() map[string]Access {
 		FnTimer:   {Table: []string{"dynamodb:GetItem", "dynamodb:PutItem"}, Bus: []string{"events:PutEvents"}},
 		FnPoller:  {Table: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"}, Key: []string{"kms:Decrypt"}, Bus: []string{"events:PutEvents"}},
 		// residual, parameters ($kv, $secret), enforcement and execution
-		// records, StartExecution named by the execution id.
+		// records (secret parameters sealed with the key),
+		// StartExecution named by the execution id.
 		FnEnforcer: {
 			Table:    []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
-			Key:      []string{"kms:Decrypt"},
+			Key:      []string{"kms:Encrypt", "kms:Decrypt"},
 			Machines: []string{"states:StartExecution"},
 		},
 		// runs actions: execution status, output and result chunks,
-		// inquiries (core.ask), $kv/$secret, core.inject_trigger.
+		// inquiries (core.ask), $kv/$secret, core.inject_trigger; the
+		// secret parameters of executions are opened (and a task's
+		// sealed) with the key.
 		FnRunner: {
 			Table: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Query"},
-			Key:   []string{"kms:Decrypt"},
+			Key:   []string{"kms:Encrypt", "kms:Decrypt"},
 			Bus:   []string{"events:PutEvents"},
 		},
 		// execution records from status changes (large outputs are read

@@ -827,8 +827,8 @@ func functionPolicies(s *synth) []policyCase {
 		{stack.FnWebhook, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("kms:Decrypt", key), on("events:PutEvents", bus)}},
 		{stack.FnTimer, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("events:PutEvents", bus)}},
 		{stack.FnPoller, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt", key), on("events:PutEvents", bus)}},
-		{stack.FnEnforcer, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt", key), on("states:StartExecution", machines...)}},
-		{stack.FnRunner, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt", key), on("events:PutEvents", bus)}},
+		{stack.FnEnforcer, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:Encrypt", key), on("states:StartExecution", machines...)}},
+		{stack.FnRunner, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:Encrypt", key), on("events:PutEvents", bus)}},
 		{stack.FnCompletion, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("events:PutEvents", bus), on("states:DescribeExecution", execs...)}},
 		{stack.FnInquiry, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("events:PutEvents", bus), on("states:SendTaskFailure,states:SendTaskSuccess", machines...)}},
 		{stack.FnAPI, []string{

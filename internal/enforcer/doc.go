@@ -14,7 +14,11 @@
 // writes.
 //
 // [Parameters] is the validation on its own, used as well for executions
-// started by the API and by workflows.
+// started by the API and by workflows. [ReRunParameters] (the parameters of
+// a re-run, with the secret values kept for the original) and
+// [RespondInquiry] (an inquiry response checked against its schema and
+// recorded) are the same checks for the API's re-run and respond, shared
+// by both engines.
 //
 // Concurrency: an [Enforcer] is immutable once built and safe for concurrent
 // use; its ports must be too.

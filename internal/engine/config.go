@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,52 +20,11 @@ import (
 // its config.schema.yaml, overridden by the deployment's values.
 type packConfigs map[string]map[string]any
 
-// loadPackConfigs builds the pack configurations. file, when set, is a YAML
-// or JSON document {pack: {key: value}}.
+// loadPackConfigs builds the pack configurations (pack.Configs). file,
+// when set, is a YAML or JSON document {pack: {key: value}}.
 func loadPackConfigs(set *pack.Set, file string) (packConfigs, error) {
-	out := packConfigs{}
-	for _, p := range set.Packs {
-		m := map[string]any{}
-		for _, c := range p.Config {
-			if c.HasDefault {
-				m[c.Name] = c.Default
-			}
-		}
-		out[p.Ref] = m
-	}
-	if file == "" {
-		return out, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("reading pack configuration %s: %w", file, err)
-	}
-	var doc map[string]map[string]any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("reading pack configuration %s: expected {pack: {key: value}}: %w", file, err)
-	}
-	for ref, vals := range doc {
-		if out[ref] == nil {
-			return nil, fmt.Errorf("reading pack configuration %s: no pack %q is loaded", file, ref)
-		}
-		for k, v := range vals {
-			out[ref][k] = jsonValue(v)
-		}
-	}
-	return out, nil
-}
-
-// jsonValue converts a YAML-decoded value to its JSON form.
-func jsonValue(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
-		return v
-	}
-	return out
+	m, err := pack.Configs(set, file)
+	return packConfigs(m), err
 }
 
 // value is $config(key) for a pack: the value, or nil (undefined).

@@ -25,7 +25,7 @@ import (
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/runner"
 	"github.com/bwc-project/bwc/internal/sensor/clock"
-	"github.com/bwc-project/bwc/internal/sensor/payload"
+	"github.com/bwc-project/bwc/internal/sensor/polling"
 	"github.com/bwc-project/bwc/internal/sensor/timer"
 	"github.com/bwc-project/bwc/internal/sensor/webhook"
 	"github.com/bwc-project/bwc/internal/store"
@@ -204,7 +204,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	e.sensors = &sensorRunner{
 		sensors: goSensors(set), set: set, configs: configs, pub: e.bus, log: e.log,
-		cacheDir: filepath.Join(cache, "bwc", "sensors"), restart: 5 * time.Second, schemas: map[string]*payload.Schema{},
+		cacheDir: filepath.Join(cache, "bwc", "sensors"), restart: 5 * time.Second, check: polling.NewChecker(set),
 	}
 	for _, s := range e.sensors.sensors {
 		e.Sensors = append(e.Sensors, s.Ref)

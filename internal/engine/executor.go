@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +25,9 @@ type ExecutionStore interface {
 	UpdateExecution(ctx context.Context, id string, u store.ExecutionUpdate) (store.Execution, error)
 	ListExecutions(ctx context.Context, q store.ExecutionQuery) (store.Page[store.Execution], error)
 	AppendOutput(ctx context.Context, c store.OutputChunk) error
+	// ExecutionSecrets (store.ExecutionSecrets) gives back the secret
+	// parameters of an execution started again after a restart.
+	ExecutionSecrets(ctx context.Context, id string) (map[string]any, error)
 }
 
 // Publisher puts events on the bus; *bus.Bus satisfies it.
@@ -34,7 +36,7 @@ type Publisher interface {
 }
 
 // ActionTrigger is the trigger type every finished execution emits.
-const ActionTrigger = "core.actiontrigger"
+const ActionTrigger = runner.ActionTrigger
 
 // Stable error names the executor puts in results, besides the runners'.
 const (
@@ -164,44 +166,16 @@ func (x *Executor) Run(ctx context.Context, req RunRequest) (store.Execution, er
 }
 
 // ReRun starts a new execution of the action of execution id, with its
-// parameters overridden by params. Secret parameters are stored masked, so
-// they must be given again. Outcomes: the new execution; store.ErrNotFound;
-// a *enforcer.ParameterError; the errors of Run.
+// parameters overridden by params (enforcer.ReRunParameters): secret
+// parameters not given take the values the store kept for the original;
+// those it did not keep must be given again. Outcomes: the new execution;
+// store.ErrNotFound; a *enforcer.ParameterError; the errors of Run.
 func (x *Executor) ReRun(ctx context.Context, id string, params map[string]any, user string) (store.Execution, error) {
-	orig, err := x.st.GetExecution(ctx, id)
+	orig, merged, err := enforcer.ReRunParameters(ctx, x.st, x.actions, id, params)
 	if err != nil {
-		return store.Execution{}, fmt.Errorf("re-running %s: %w", id, err)
-	}
-	merged := map[string]any{}
-	a := x.actions.Action(orig.Action)
-	for k, v := range orig.Parameters {
-		// Defaults are filled in again; immutable ones cannot be given.
-		if a != nil {
-			if p := a.Param(k); p != nil && (p.Immutable || (p.HasDefault && sameValue(p.Default, v))) {
-				continue
-			}
-		}
-		merged[k] = v
-	}
-	var problems []enforcer.Problem
-	for _, name := range orig.SecretParameters {
-		if _, given := params[name]; !given && merged[name] == store.Masked {
-			problems = append(problems, enforcer.Problem{Pointer: "/" + name, Message: "secret parameter: it is not kept, give it again"})
-		}
-	}
-	if len(problems) > 0 {
-		return store.Execution{}, &enforcer.ParameterError{Action: orig.Action, Problems: problems}
-	}
-	for k, v := range params {
-		merged[k] = v
+		return store.Execution{}, err
 	}
 	return x.Run(ctx, RunRequest{Action: orig.Action, Parameters: merged, User: user, TraceTag: orig.Context.TraceTag})
-}
-
-func sameValue(a, b any) bool {
-	ja, err1 := json.Marshal(a)
-	jb, err2 := json.Marshal(b)
-	return err1 == nil && err2 == nil && string(ja) == string(jb)
 }
 
 // Errors of Run. ErrUnknownAction matches store.ErrNotFound and
@@ -363,9 +337,10 @@ func (x *Executor) run(ctx, bg context.Context, log *slog.Logger, cur store.Exec
 			return
 		}
 	}
-	out := &outputWriter{st: x.st, id: ex.ID, now: x.opts.Now, log: log, ctx: bg}
-	req := x.request(ex, a, params)
-	req.Output = out.write
+	req := runner.NewRequest(ex, a, params, x.opts.APIURL)
+	req.Output = runner.StoreOutput(bg, x.st, ex.ID, x.opts.Now, func(seq int64, err error) {
+		log.Error("storing output", "seq", seq, "err", err)
+	})
 	res, err := x.runners.Run(ctx, req)
 	if x.root.Err() != nil && waits(a.RunnerType) {
 		// The engine stops: a workflow (from its checkpoint) or an inquiry
@@ -373,8 +348,8 @@ func (x *Executor) run(ctx, bg context.Context, log *slog.Logger, cur store.Exec
 		return
 	}
 
-	if err == nil && a.Ref == InjectTriggerAction {
-		res, err = x.inject(bg, ex, res)
+	if err == nil && a.Ref == runner.InjectTriggerAction {
+		res, err = runner.InjectTrigger(bg, x.pub, x.triggerTypes, ex.ID, ex.Context.TraceTag, res)
 	}
 	to, result := x.outcome(ctx, ex.ID, res, err)
 	if fin, ok := x.finish(bg, log, cur, to, result); ok {
@@ -452,27 +427,10 @@ func (x *Executor) outcome(ctx context.Context, id string, res runner.Result, er
 	return to, withError(res.Value, name, err)
 }
 
-// withError adds {"error": {"name", "message"}} to a result.
+// withError adds {"error": {"name", "message"}} to a result (see
+// runner.WithError).
 func withError(v any, name string, err error) any {
-	msg := err.Error()
-	var ae *runner.ActionError
-	if errors.As(err, &ae) && ae.Err != nil {
-		msg = ae.Err.Error()
-	}
-	e := map[string]any{"name": name, "message": msg}
-	switch m := v.(type) {
-	case map[string]any:
-		out := make(map[string]any, len(m)+1)
-		for k, x := range m {
-			out[k] = x
-		}
-		out["error"] = e
-		return out
-	case nil:
-		return map[string]any{"error": e}
-	default:
-		return map[string]any{"result": v, "error": e}
-	}
+	return runner.WithError(v, name, runner.ErrorMessage(err))
 }
 
 // transition moves ex to status to. When the stored execution is in
@@ -537,111 +495,9 @@ func (x *Executor) emit(ctx context.Context, log *slog.Logger, ex store.Executio
 	if x.pub == nil {
 		return
 	}
-	var result any
-	if len(ex.Result) > 0 {
-		_ = json.Unmarshal(ex.Result, &result)
-	}
-	payload := map[string]any{
-		"execution_id":    ex.ID,
-		"status":          string(ex.Status),
-		"start_timestamp": ex.StartedAt.UTC().Format(time.RFC3339Nano),
-		"action_name":     actionName(ex.Action),
-		"action_ref":      ex.Action,
-		"runner_ref":      ex.Runner,
-		"parameters":      nonNilMap(ex.Parameters),
-		"result":          result,
-	}
-	if !ex.EndedAt.IsZero() {
-		payload["end_timestamp"] = ex.EndedAt.UTC().Format(time.RFC3339Nano)
-	}
-	out, err := x.pub.PutEvents(ctx, []bus.Entry{{
-		ID:       "actiontrigger:" + ex.ID,
-		Trigger:  ActionTrigger,
-		Payload:  payload,
-		TraceTag: ex.Context.TraceTag,
-		Time:     ex.EndedAt,
-	}})
-	if err == nil && out.FailedEntryCount > 0 {
-		err = errors.New(out.Entries[0].ErrorMessage)
-	}
-	if err != nil {
+	if err := runner.EmitActionTrigger(ctx, x.pub, ex); err != nil {
 		log.Error("emitting core.actiontrigger", "err", err)
 	}
-}
-
-func actionName(ref string) string {
-	_, name, _ := strings.Cut(ref, ".")
-	return name
-}
-
-func nonNilMap(m map[string]any) map[string]any {
-	if m == nil {
-		return map[string]any{}
-	}
-	return m
-}
-
-// request builds the runner request of an execution.
-func (x *Executor) request(ex store.Execution, a *pack.Action, params map[string]any) runner.Request {
-	req := runner.Request{
-		ExecutionID: ex.ID,
-		Action: runner.Action{
-			Ref:        a.Ref,
-			RunnerType: a.RunnerType,
-			EntryPoint: absPath(a.EntryPointPath),
-			Parameters: map[string]runner.ParameterInfo{},
-		},
-		Parameters:       map[string]any{},
-		RunnerParameters: map[string]any{},
-		Context: map[string]any{
-			"user":                ex.Context.User,
-			"rule":                ex.Context.Rule,
-			"trigger_instance_id": ex.Context.TriggerInstanceID,
-			"trace_tag":           ex.Context.TraceTag,
-			"parent_id":           ex.ParentID,
-			"workflow_task":       ex.Context.WorkflowTask,
-		},
-		APIURL: x.opts.APIURL,
-	}
-	if a.EntryPointPath != "" {
-		req.Action.PackDir = packDir(req.Action.EntryPoint)
-	}
-	for _, p := range a.Effective {
-		typ, _, _ := strings.Cut(p.Type, "|")
-		req.Action.Parameters[p.Name] = runner.ParameterInfo{Type: typ, Position: p.Position, Secret: p.Secret}
-		v, ok := params[p.Name]
-		if !ok {
-			continue
-		}
-		if p.Runner != "" {
-			req.RunnerParameters[p.Name] = v
-		} else {
-			req.Parameters[p.Name] = v
-		}
-	}
-	return req
-}
-
-func absPath(p string) string {
-	if p == "" {
-		return ""
-	}
-	if abs, err := filepath.Abs(filepath.FromSlash(p)); err == nil {
-		return abs
-	}
-	return p
-}
-
-// packDir finds the pack directory above an entry point: the parent of the
-// "actions" directory.
-func packDir(entry string) string {
-	dir := filepath.Dir(entry)
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if filepath.Base(d) == "actions" {
-			return filepath.Dir(d)
-		}
-	}
-	return dir
 }
 
 // Cancel asks to cancel an execution: one that has not started is canceled
@@ -765,58 +621,74 @@ func (x *Executor) cancelChildren(ctx context.Context, id string) {
 	}
 }
 
-// outputWriter appends an execution's output chunks to the store, numbered
-// from 1.
-type outputWriter struct {
-	st  ExecutionStore
-	ctx context.Context
-	id  string
-	now func() time.Time
-	log *slog.Logger
-	seq int64
-}
-
-func (w *outputWriter) write(c runner.Chunk) {
-	w.seq++
-	stream := store.Stdout
-	if c.Stream == runner.StreamStderr {
-		stream = store.Stderr
-	}
-	data := string(c.Data)
-	if c.Host != "" {
-		data = c.Host + ": " + data
-	}
-	err := w.st.AppendOutput(w.ctx, store.OutputChunk{ExecutionID: w.id, Seq: w.seq, Stream: stream, Data: data, At: w.now()})
-	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
-		w.log.Error("storing output", "seq", w.seq, "err", err)
-	}
-}
-
 // resume starts again an execution found requested, delayed or scheduled
-// after a restart. One whose secret parameters were masked when it was
-// stored cannot run again and is abandoned.
+// after a restart, with its secret parameters read back from the store.
+// One whose secret values were not kept (a store without a cipher) or do
+// not decrypt cannot run again and is abandoned.
 func (x *Executor) resume(ctx context.Context, ex store.Execution) error {
 	a := x.actions.Action(ex.Action)
-	switch {
-	case a == nil:
+	if a == nil {
 		return x.abandonWith(ctx, ex, fmt.Sprintf("action %s is no longer loaded", ex.Action))
-	case len(ex.SecretParameters) > 0:
-		return x.abandonWith(ctx, ex, "its secret parameters are not kept after a restart; run it again")
 	}
-	x.launch(ex, a, ex.Parameters)
+	params, reason := x.secretParameters(ctx, ex)
+	if reason != "" {
+		return x.abandonWith(ctx, ex, reason)
+	}
+	x.launch(ex, a, params)
 	return nil
 }
 
 // resumeRunning runs again an execution found running or pending after a
 // restart, whose runner can pick it up where it was (a workflow with a
-// checkpoint, an inquiry).
+// checkpoint, a workflow that starts over, an inquiry).
 func (x *Executor) resumeRunning(ex store.Execution) error {
+	ctx := context.Background()
 	a := x.actions.Action(ex.Action)
 	if a == nil {
-		return x.abandonWith(context.Background(), ex, fmt.Sprintf("action %s is no longer loaded", ex.Action))
+		return x.abandonWith(ctx, ex, fmt.Sprintf("action %s is no longer loaded", ex.Action))
 	}
-	x.launch(ex, a, ex.Parameters)
+	params, reason := x.secretParameters(ctx, ex)
+	if reason != "" && ex.Context.ReRunStart != nil {
+		// A re-run from a task starts from the variables recorded with
+		// the task, not from its parameters.
+		params, reason = ex.Parameters, ""
+	}
+	if reason != "" {
+		return x.abandonWith(ctx, ex, reason)
+	}
+	x.launch(ex, a, params)
 	return nil
+}
+
+// secretParameters returns the parameters of a stored execution with its
+// secret values decrypted (store.ExecutionSecrets), or why it cannot have
+// them. Neither the values nor the error's text (which could quote them)
+// are logged.
+func (x *Executor) secretParameters(ctx context.Context, ex store.Execution) (map[string]any, string) {
+	if len(ex.SecretParameters) == 0 {
+		return ex.Parameters, ""
+	}
+	secrets, err := x.st.ExecutionSecrets(ctx, ex.ID)
+	if err != nil {
+		return nil, "its secret parameters cannot be read back: " + secretsError(err)
+	}
+	params, missing := store.WithSecrets(ex.Parameters, ex.SecretParameters, secrets)
+	if len(missing) > 0 {
+		return nil, fmt.Sprintf("its secret parameters (%s) were not kept (the store has no cipher); run it again", strings.Join(missing, ", "))
+	}
+	return params, ""
+}
+
+// secretsError names what went wrong reading secrets without quoting
+// anything the cipher returned.
+func secretsError(err error) string {
+	switch {
+	case errors.Is(err, store.ErrNoCipher):
+		return "the store has no cipher"
+	case errors.Is(err, store.ErrNotFound):
+		return "the execution is gone"
+	}
+	return "they do not decrypt with the store's key"
 }
 
 // abandon finishes an execution found in flight after a restart: nothing

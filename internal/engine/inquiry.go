@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -135,36 +134,11 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 // does not match; store.ErrConflict when it is not pending or the user may
 // not answer; a storage error.
 func (q *inquirer) Respond(ctx context.Context, id string, response map[string]any, user string) (store.Inquiry, error) {
-	inq, err := q.st.GetInquiry(ctx, id)
+	got, err := enforcer.RespondInquiry(ctx, q.st, id, response, user)
 	if err != nil {
-		return store.Inquiry{}, fmt.Errorf("responding to inquiry %s: %w", id, err)
+		return got, err
 	}
-	if inq.Status != store.InquiryPending {
-		return inq, fmt.Errorf("responding to inquiry %s: it is %s: %w", id, inq.Status, store.ErrConflict)
-	}
-	if len(inq.Users) > 0 && !slices.Contains(inq.Users, user) {
-		return inq, fmt.Errorf("responding to inquiry %s: user %q may not answer it: %w", id, user, store.ErrConflict)
-	}
-	if len(inq.Schema) > 0 && string(inq.Schema) != "null" {
-		var doc map[string]any
-		if err := json.Unmarshal(inq.Schema, &doc); err == nil {
-			sch, err := enforcer.CompileSchema(doc)
-			if err != nil {
-				return inq, fmt.Errorf("responding to inquiry %s: its schema: %w", id, err)
-			}
-			if problems := enforcer.Validate(sch, response); len(problems) > 0 {
-				return inq, &enforcer.ParameterError{Action: "inquiry " + id, In: "/response", Problems: problems}
-			}
-		}
-	}
-	raw, err := json.Marshal(response)
-	if err != nil {
-		return inq, fmt.Errorf("responding to inquiry %s: %w", id, err)
-	}
-	got, err := q.st.ResolveInquiry(ctx, id, store.InquiryResponded, raw, user)
-	if err != nil {
-		return got, fmt.Errorf("responding to inquiry %s: %w", id, err)
-	}
+	raw := got.Response
 	q.mu.Lock()
 	ch := q.waiting[id]
 	q.mu.Unlock()

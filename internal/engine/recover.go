@@ -128,16 +128,16 @@ func (e *Engine) redeliver(ctx context.Context) error {
 
 // resumable reports whether an execution found in flight can be picked up:
 // a running, pausing or paused workflow with a checkpoint, a running
-// workflow without one (it starts over, and its tasks find the children
-// they had started by their ids; not when its secret parameters, masked
-// in the store, are gone), or a pending inquiry.
+// workflow without one (it starts over with its parameters, secret ones
+// read back from the store, and its tasks find the children they had
+// started by their ids), or a pending inquiry.
 func (e *Engine) resumable(ctx context.Context, ex store.Execution) bool {
 	switch {
 	case (ex.Status == store.StatusRunning || ex.Status == store.StatusPausing || ex.Status == store.StatusPaused) && isWorkflow(ex.Runner):
 		if e.workflows.hasCheckpoint(ctx, ex.ID) {
 			return true
 		}
-		return ex.Status == store.StatusRunning && (len(ex.SecretParameters) == 0 || ex.Context.ReRunStart != nil)
+		return ex.Status == store.StatusRunning
 	case ex.Status == store.StatusPending && ex.Runner == pack.RunnerInquirer:
 		return true
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -18,7 +17,7 @@ import (
 
 	"github.com/bwc-project/bwc/internal/bus"
 	"github.com/bwc-project/bwc/internal/pack"
-	"github.com/bwc-project/bwc/internal/sensor/payload"
+	"github.com/bwc-project/bwc/internal/sensor/polling"
 	"github.com/bwc-project/bwc/internal/sensor/sdk"
 )
 
@@ -35,9 +34,7 @@ type sensorRunner struct {
 	cacheDir string
 	log      *slog.Logger
 	restart  time.Duration
-
-	mu      sync.Mutex
-	schemas map[string]*payload.Schema
+	check    *polling.Checker
 }
 
 // goSensors returns the enabled sensors of set that have a Go entry point.
@@ -132,16 +129,16 @@ func (r *sensorRunner) build(ctx context.Context, s *pack.Sensor) (string, error
 // runOnce runs the sensor process until it exits or ctx ends (then its
 // stdin is closed, which asks it to stop, and it is killed if it lingers).
 func (r *sensorRunner) runOnce(ctx context.Context, s *pack.Sensor, bin string, log *slog.Logger) error {
-	settings, err := json.Marshal(map[string]any{
-		"sensor":        s.Ref,
-		"poll_interval": pollInterval(s),
-		"config":        nonNilMap(r.configs[s.Pack]),
-	})
+	settings, err := sdk.Settings{
+		Sensor:       s.Ref,
+		PollInterval: time.Duration(pollInterval(s)) * time.Second,
+		Config:       r.configs[s.Pack],
+	}.Encode()
 	if err != nil {
-		return fmt.Errorf("encoding the settings: %w", err)
+		return err
 	}
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(), sdk.ConfigEnv+"="+string(settings))
+	cmd.Env = append(os.Environ(), sdk.ConfigEnv+"="+settings)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return err
@@ -150,7 +147,7 @@ func (r *sensorRunner) runOnce(ctx context.Context, s *pack.Sensor, bin string, 
 	if err != nil {
 		return err
 	}
-	cmd.Stderr = &logWriter{log: log}
+	cmd.Stderr = polling.LogLines(log, "sensor: ")
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the sensor: %w", err)
 	}
@@ -190,22 +187,13 @@ func pollInterval(s *pack.Sensor) int {
 
 // emit checks and publishes one trigger instance a sensor wrote.
 func (r *sensorRunner) emit(ctx context.Context, s *pack.Sensor, e sdk.Emission, log *slog.Logger) {
-	tt := r.set.TriggerType(e.Trigger)
-	if tt == nil {
-		log.Warn("sensor emitted an unknown trigger type; dropped", "trigger", e.Trigger)
-		return
-	}
-	if tt.Sensor != "" && tt.Sensor != s.Ref {
-		log.Warn("sensor emitted a trigger type another sensor declares", "trigger", e.Trigger, "declared_by", tt.Sensor)
-	}
-	sch, err := r.schema(tt)
+	checked, err := r.check.Check(s.Ref, e)
 	if err != nil {
-		log.Error("trigger type's payload_schema does not compile; dropped", "trigger", e.Trigger, "err", err)
+		log.Warn("sensor emitted a trigger instance that does not check; dropped", "trigger", e.Trigger, "err", err)
 		return
 	}
-	if problems := sch.Validate(e.Payload); len(problems) > 0 {
-		log.Warn("sensor payload does not match its payload_schema; dropped", "trigger", e.Trigger, "problems", fmt.Sprint(problems))
-		return
+	if checked.DeclaredBy != "" {
+		log.Warn("sensor emitted a trigger type another sensor declares", "trigger", e.Trigger, "declared_by", checked.DeclaredBy)
 	}
 	out, err := r.pub.PutEvents(ctx, []bus.Entry{{Trigger: e.Trigger, Payload: e.Payload}})
 	if err == nil && out.FailedEntryCount > 0 {
@@ -214,41 +202,4 @@ func (r *sensorRunner) emit(ctx context.Context, s *pack.Sensor, e sdk.Emission,
 	if err != nil {
 		log.Error("putting a sensor's trigger on the bus", "trigger", e.Trigger, "err", err)
 	}
-}
-
-func (r *sensorRunner) schema(tt *pack.TriggerType) (*payload.Schema, error) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if s, ok := r.schemas[tt.Ref]; ok {
-		return s, nil
-	}
-	var doc any
-	if len(tt.PayloadSchema) > 0 {
-		doc = tt.PayloadSchema
-	}
-	s, err := payload.Compile(doc)
-	if err != nil {
-		return nil, err
-	}
-	r.schemas[tt.Ref] = s
-	return s, nil
-}
-
-// logWriter copies a child's stderr into the log, a line at a time.
-type logWriter struct {
-	log *slog.Logger
-	buf []byte
-}
-
-func (w *logWriter) Write(p []byte) (int, error) {
-	w.buf = append(w.buf, p...)
-	for {
-		i := strings.IndexByte(string(w.buf), '\n')
-		if i < 0 {
-			break
-		}
-		w.log.Info("sensor: " + string(w.buf[:i]))
-		w.buf = w.buf[i+1:]
-	}
-	return len(p), nil
 }

@@ -27,6 +27,12 @@
 // killed the same way on the remote host, by process group, over a second SSH
 // session. Timers come from the injected [Clock].
 //
+// Both engines build a request with [NewRequest], record its output with
+// [StoreOutput], record a failure's result with [WithError], put the result
+// of core.inject_trigger on the bus with [InjectTrigger] and emit
+// core.actiontrigger with [EmitActionTrigger], so an action runs and is
+// recorded the same way in-process and in the runner Lambda.
+//
 // Concurrency: a Registry and every Runner in this package are safe for
 // concurrent use by many goroutines once built (Register is not: call it
 // before the first Run). Each call to Run is independent. Request.Output is

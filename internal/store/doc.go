@@ -31,7 +31,10 @@
 //     tokens; an empty token starts at the first page, an empty Next ends.
 //   - Secret key-value pairs are encrypted with a [Cipher] before they are
 //     written and masked in results unless decryption is asked for; secret
-//     action parameters are masked before an execution is written.
+//     action parameters are masked before an execution is written, and
+//     their values kept beside it, encrypted with the Cipher and bound to
+//     the execution id, readable only with [ExecutionSecrets] (never in
+//     GetExecution or ListExecutions results).
 //   - Records past their retention are invisible to reads at once, and are
 //     deleted by the adapter's own mechanism (DynamoDB TTL, SQLite purge).
 //

@@ -76,7 +76,8 @@ type Execution struct {
 	Action string `json:"action"` // action ref, pack.name
 	Runner string `json:"runner"`
 	// Parameters as rendered; parameters named in SecretParameters are
-	// masked by the store before the record is written.
+	// masked by the store before the record is written (their values are
+	// kept encrypted beside it, read only with ExecutionSecrets).
 	Parameters       map[string]any   `json:"parameters,omitempty"`
 	SecretParameters []string         `json:"secret_parameters,omitempty"`
 	Status           ExecutionStatus  `json:"status"`

@@ -130,8 +130,9 @@ type Enforcements interface {
 // Executions records executions. Used by the enforcer, the runners, the
 // workflow engines and the API.
 type Executions interface {
-	// CreateExecution stores e, masking its secret parameters and starting
-	// its status log. Outcomes: the stored record; the existing record and
+	// CreateExecution stores e, masking its secret parameters (their
+	// values are kept encrypted, see [ExecutionSecrets]) and starting its
+	// status log. Outcomes: the stored record; the existing record and
 	// ErrAlreadyExists; ErrInvalid; a storage error.
 	CreateExecution(ctx context.Context, e Execution) (Execution, error)
 	// CreateExecutions stores many executions at once (workflow fan-out,
@@ -152,6 +153,7 @@ type Executions interface {
 	// ListExecutions lists executions newest first, without their Result.
 	// Outcomes: a page; ErrInvalid for a bad token; a storage error.
 	ListExecutions(ctx context.Context, q ExecutionQuery) (Page[Execution], error)
+	ExecutionSecrets
 }
 
 // Output keeps the streamed output of executions, for tail.

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bwc-project/bwc/internal/aws/stepfunctions"
 	"github.com/bwc-project/bwc/internal/content"
+	"github.com/bwc-project/bwc/internal/runner"
 	"github.com/bwc-project/bwc/internal/store"
 )
 
@@ -208,9 +209,9 @@ func (h *Completion) failure(ref string, c StatusChange) any {
 		if strings.HasPrefix(cause, "{") && json.Unmarshal([]byte(cause), &doc) == nil && doc.ErrorMessage != "" {
 			msg = doc.ErrorMessage
 		}
-		return withError(nil, name, msg)
+		return runner.WithError(nil, name, msg)
 	}
-	return withError(map[string]any{"cause": cause}, name, cause)
+	return runner.WithError(map[string]any{"cause": cause}, name, cause)
 }
 
 func deref(s *string) string {

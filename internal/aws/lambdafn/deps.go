@@ -2,7 +2,6 @@ package lambdafn
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -19,7 +18,6 @@ import (
 	awseventbridge "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
-	"gopkg.in/yaml.v3"
 
 	"github.com/bwc-project/bwc/internal/aws/eventbridge"
 	"github.com/bwc-project/bwc/internal/aws/kms"
@@ -231,52 +229,11 @@ func LoadContent(dirs []string) (*content.Compiled, pack.Diagnostics, error) {
 	return compiled, append(diags, cdiags...).Sort(), nil
 }
 
-// PackConfigs returns every pack's configuration: the defaults of its
-// config.schema.yaml, overridden by file ({pack: {key: value}}, YAML or
-// JSON) when given.
+// PackConfigs returns every pack's configuration (pack.Configs): the
+// defaults of its config.schema.yaml, overridden by file ({pack: {key:
+// value}}, YAML or JSON) when given.
 func PackConfigs(set *pack.Set, file string) (map[string]map[string]any, error) {
-	out := map[string]map[string]any{}
-	for _, p := range set.Packs {
-		m := map[string]any{}
-		for _, c := range p.Config {
-			if c.HasDefault {
-				m[c.Name] = c.Default
-			}
-		}
-		out[p.Ref] = m
-	}
-	if file == "" {
-		return out, nil
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		return nil, fmt.Errorf("reading pack configuration %s: %w", file, err)
-	}
-	var doc map[string]map[string]any
-	if err := yaml.Unmarshal(b, &doc); err != nil {
-		return nil, fmt.Errorf("reading pack configuration %s: expected {pack: {key: value}}: %w", file, err)
-	}
-	for ref, vals := range doc {
-		if out[ref] == nil {
-			return nil, fmt.Errorf("reading pack configuration %s: no pack %q is loaded", file, ref)
-		}
-		for k, v := range vals {
-			out[ref][k] = jsonValue(v)
-		}
-	}
-	return out, nil
-}
-
-func jsonValue(v any) any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return v
-	}
-	var out any
-	if json.Unmarshal(b, &out) != nil {
-		return v
-	}
-	return out
+	return pack.Configs(set, file)
 }
 
 func (d *Deps) init() {

@@ -19,6 +19,12 @@
 // result of every state machine execution and emits core.actiontrigger;
 // the inquiry function answers core.ask's task token.
 //
+// Secret parameters never travel in clear through Step Functions: the
+// execution record keeps them encrypted (store.ExecutionSecrets), the
+// state machine input carries them masked (the action machine) or as
+// references (a workflow, stepfunctions.SecretRef), and the runner reads
+// them back just before it runs the action.
+//
 // Errors at the Lambda boundary have stable names: a failed action makes
 // the runner return a function error whose errorType is the action's error
 // name (runner.ActionError.Name, e.g. bwc.ActionFailed), so that ASL Retry

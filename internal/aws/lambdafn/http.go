@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/bwc-project/bwc/internal/api"
@@ -138,38 +136,16 @@ func (r *apiRunner) Run(ctx context.Context, req api.RunRequest, user string) (s
 }
 
 // ReRun starts the action of execution id again, its parameters
-// overridden by req.Parameters. Re-running a workflow from given tasks is
+// overridden by req.Parameters (enforcer.ReRunParameters, as the embedded
+// engine). Re-running a workflow from given tasks is
 // not available on AWS (store.ErrConflict).
 func (r *apiRunner) ReRun(ctx context.Context, id string, req api.ReRunRequest, user string) (store.Execution, error) {
 	if len(req.Tasks) > 0 {
 		return store.Execution{}, fmt.Errorf("re-running %s from tasks %s: not available on AWS yet: %w", id, strings.Join(req.Tasks, ", "), store.ErrConflict)
 	}
-	params := req.Parameters
-	orig, err := r.d.Store.GetExecution(ctx, id)
+	orig, merged, err := enforcer.ReRunParameters(ctx, r.d.Store, r.d.Content.Packs, id, req.Parameters)
 	if err != nil {
-		return store.Execution{}, fmt.Errorf("re-running %s: %w", id, err)
-	}
-	merged := map[string]any{}
-	a := r.d.Content.Packs.Action(orig.Action)
-	for k, v := range orig.Parameters {
-		if a != nil {
-			if p := a.Param(k); p != nil && p.Immutable {
-				continue
-			}
-		}
-		merged[k] = v
-	}
-	var problems []enforcer.Problem
-	for _, name := range orig.SecretParameters {
-		if _, given := params[name]; !given && merged[name] == store.Masked {
-			problems = append(problems, enforcer.Problem{Pointer: "/" + name, Message: "secret parameter: it is not kept, give it again"})
-		}
-	}
-	if len(problems) > 0 {
-		return store.Execution{}, &enforcer.ParameterError{Action: orig.Action, Problems: problems}
-	}
-	for k, v := range params {
-		merged[k] = v
+		return store.Execution{}, err
 	}
 	return r.Run(ctx, api.RunRequest{Action: orig.Action, Parameters: merged, TraceTag: orig.Context.TraceTag}, user)
 }
@@ -226,45 +202,19 @@ type inquiries struct{ d *Deps }
 var _ api.Inquiries = (*inquiries)(nil)
 
 func (q *inquiries) Respond(ctx context.Context, id string, response map[string]any, user string) (store.Inquiry, error) {
-	inq, err := q.d.Store.GetInquiry(ctx, id)
+	got, err := enforcer.RespondInquiry(ctx, q.d.Store, id, response, user)
 	if err != nil {
-		return store.Inquiry{}, fmt.Errorf("responding to inquiry %s: %w", id, err)
-	}
-	if inq.Status != store.InquiryPending {
-		return inq, fmt.Errorf("responding to inquiry %s: it is %s: %w", id, inq.Status, store.ErrConflict)
-	}
-	if len(inq.Users) > 0 && !slices.Contains(inq.Users, user) {
-		return inq, fmt.Errorf("responding to inquiry %s: user %q may not answer it: %w", id, user, store.ErrConflict)
-	}
-	if len(inq.Schema) > 0 && string(inq.Schema) != "null" {
-		var doc map[string]any
-		if err := json.Unmarshal(inq.Schema, &doc); err == nil {
-			sch, err := enforcer.CompileSchema(doc)
-			if err != nil {
-				return inq, fmt.Errorf("responding to inquiry %s: its schema: %w", id, err)
-			}
-			if problems := enforcer.Validate(sch, response); len(problems) > 0 {
-				return inq, &enforcer.ParameterError{Action: "inquiry " + id, In: "/response", Problems: problems}
-			}
-		}
-	}
-	raw, err := json.Marshal(response)
-	if err != nil {
-		return inq, fmt.Errorf("responding to inquiry %s: %w", id, err)
-	}
-	got, err := q.d.Store.ResolveInquiry(ctx, id, store.InquiryResponded, raw, user)
-	if err != nil {
-		return got, fmt.Errorf("responding to inquiry %s: %w", id, err)
+		return got, err
 	}
 	result := map[string]any{"response": response}
-	log := q.d.logger(ctx, "inquiry").With("inquiry", id, "execution", inq.ExecutionID)
-	if inq.TaskToken != "" {
-		if err := stepfunctions.NewTasks(q.d.SFN).Succeed(ctx, inq.TaskToken, result); err != nil {
+	log := q.d.logger(ctx, "inquiry").With("inquiry", id, "execution", got.ExecutionID)
+	if got.TaskToken != "" {
+		if err := stepfunctions.NewTasks(q.d.SFN).Succeed(ctx, got.TaskToken, result); err != nil {
 			log.Error("answering the workflow's task", "err", err)
 			return got, fmt.Errorf("responding to inquiry %s: %w", id, err)
 		}
 	}
-	if _, _, err := q.d.finish(ctx, log, inq.ExecutionID, store.StatusSucceeded, result); err != nil {
+	if _, _, err := q.d.finish(ctx, log, got.ExecutionID, store.StatusSucceeded, result); err != nil {
 		log.Error("finishing the core.ask execution", "err", err)
 	}
 	log.Info("inquiry answered", "by", user)

@@ -554,37 +554,6 @@ func TestSignedWebhook(t *testing.T) {
 	}
 }
 
-func TestPollerSaysWhatItCannotDo(t *testing.T) {
-	f := newFixture(t, filepath.Join("..", "..", "..", "tests", "testdata", "packs"))
-	h := lambdafn.NewPoller(f.deps)
-	var sensor string
-	for _, s := range f.deps.Content.Packs.Sensors() {
-		if s.EntryPointPath != "" {
-			sensor = s.Ref
-		}
-	}
-	if sensor == "" {
-		t.Fatal("the test packs have no Go polling sensor")
-	}
-	pack, _, _ := strings.Cut(sensor, ".")
-	for _, tc := range []struct {
-		name string
-		in   lambdafn.PollerEvent
-		want string
-	}{
-		{"a sensor of the packs", lambdafn.PollerEvent{Pack: pack, Sensor: sensor}, lambdafn.ErrNameUnsupported},
-		{"unknown sensor", lambdafn.PollerEvent{Pack: pack, Sensor: pack + ".nope"}, lambdafn.ErrNameBadEvent},
-		{"no sensor", lambdafn.PollerEvent{}, lambdafn.ErrNameBadEvent},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			_, err := h.Handle(context.Background(), tc.in)
-			if got := errorType(t, err); got != tc.want {
-				t.Errorf("errorType %s, want %s", got, tc.want)
-			}
-		})
-	}
-}
-
 // TestRunnerTakesPreparedParameters: the action machine's input carries
 // parameters the enforcer or the API validated and defaulted (immutable
 // defaults included); the runner runs them as they are.

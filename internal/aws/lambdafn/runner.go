@@ -8,14 +8,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"strings"
 
 	"github.com/bwc-project/bwc/internal/aws/stepfunctions"
 	"github.com/bwc-project/bwc/internal/bus"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/runner"
-	"github.com/bwc-project/bwc/internal/sensor/payload"
 	"github.com/bwc-project/bwc/internal/store"
 )
 
@@ -41,16 +39,16 @@ const (
 	// AskAction waits for a response (runner type inquirer).
 	AskAction = "core.ask"
 	// InjectTriggerAction puts its result on the bus as a trigger
-	// instance.
-	InjectTriggerAction = "core.inject_trigger"
+	// instance (runner.InjectTrigger).
+	InjectTriggerAction = runner.InjectTriggerAction
 	// InquiryTrigger is emitted when an inquiry is created.
 	InquiryTrigger = "core.inquiry"
 )
 
-// Stable error names of core.inject_trigger (as the embedded engine's).
+// Stable error names of core.inject_trigger (the embedded engine's).
 const (
-	ErrNameUnknownTrigger = "bwc.UnknownTrigger"
-	ErrNameInvalidPayload = "bwc.InvalidPayload"
+	ErrNameUnknownTrigger = runner.ErrNameUnknownTrigger
+	ErrNameInvalidPayload = runner.ErrNameInvalidPayload
 )
 
 // Runner is the runner function's handler.
@@ -135,11 +133,112 @@ func (h *Runner) runMachine(ctx context.Context, log *slog.Logger, a *pack.Actio
 	if a.RunnerType == pack.RunnerInquirer {
 		return nil, FunctionError(ErrNameUnsupported, "core.ask runs on AWS only as a workflow task (lambda:invoke.waitForTaskToken): there is no task token to answer")
 	}
+	// The machine's input carries the secret parameters masked: their
+	// values come from the record, decrypted just before the run.
+	params, msg := h.withSecrets(ctx, log, ex, params)
+	if msg != "" {
+		if _, _, err := h.d.finish(context.WithoutCancel(ctx), log, id, store.StatusFailed, runner.WithError(nil, ErrNameInvalidTask, msg)); err != nil {
+			log.Error("recording the end of the execution", "err", err)
+		}
+		return nil, FunctionError(ErrNameInvalidTask, msg)
+	}
 	if _, err := h.d.advance(ctx, id, store.StatusRunning); err != nil {
 		log.Error("marking the execution running", "err", err)
 		return nil, FunctionError(ErrNameInternal, err.Error())
 	}
 	return h.runAndFinish(ctx, log, ex, a, params)
+}
+
+// withSecrets puts the values of an execution's secret parameters, read
+// from its record (store.ExecutionSecrets), in place of their masks in
+// params. It returns why it cannot (values not kept, or not decrypting);
+// neither the values nor the cipher's error text are logged.
+func (h *Runner) withSecrets(ctx context.Context, log *slog.Logger, ex store.Execution, params map[string]any) (map[string]any, string) {
+	if len(ex.SecretParameters) == 0 {
+		return params, ""
+	}
+	kept, err := h.d.Store.ExecutionSecrets(ctx, ex.ID)
+	if err != nil {
+		log.Error("reading the secret parameters of the execution", "error_kind", secretsErrorKind(err))
+		return nil, fmt.Sprintf("the secret parameters of execution %s cannot be read back: %s", ex.ID, secretsErrorKind(err))
+	}
+	out, missing := store.WithSecrets(params, ex.SecretParameters, kept)
+	if len(missing) > 0 {
+		return nil, fmt.Sprintf("the secret parameters %s of execution %s were not kept (the store has no cipher: set %s)", strings.Join(missing, ", "), ex.ID, EnvKMSKey)
+	}
+	return out, ""
+}
+
+// resolveSecretRefs puts, in a workflow task's parameters, the values of
+// the secret references (stepfunctions.SecretRef) its workflow's input
+// passed on, for the parameters the task's action declares secret. A
+// reference resolves only to a secret of the task's workflow execution or
+// of one of the workflows above it, so that a value put in an event cannot
+// read another execution's secrets.
+func (h *Runner) resolveSecretRefs(ctx context.Context, params map[string]any, secret []string, parentID string) (map[string]any, error) {
+	var out map[string]any
+	for _, name := range secret {
+		id, pname, ok := stepfunctions.ParseSecretRef(params[name])
+		if !ok {
+			continue
+		}
+		if !h.isAncestor(ctx, id, parentID) {
+			return nil, fmt.Errorf("parameter %s: a secret reference to execution %s, which is not a workflow this task runs in", name, id)
+		}
+		kept, err := h.d.Store.ExecutionSecrets(ctx, id)
+		if err != nil {
+			return nil, fmt.Errorf("parameter %s: reading the secret parameters of execution %s: %s", name, id, secretsErrorKind(err))
+		}
+		v, ok := kept[pname]
+		if !ok {
+			return nil, fmt.Errorf("parameter %s: execution %s kept no value for its secret parameter %s (the store has no cipher: set %s)", name, id, pname, EnvKMSKey)
+		}
+		if out == nil {
+			out = make(map[string]any, len(params))
+			for k, x := range params {
+				out[k] = x
+			}
+		}
+		out[name] = v
+	}
+	if out == nil {
+		return params, nil
+	}
+	return out, nil
+}
+
+// maxWorkflowDepth bounds the walk up a task's workflows.
+const maxWorkflowDepth = 16
+
+// isAncestor reports whether execution id is the workflow execution
+// parentID or one of the executions above it.
+func (h *Runner) isAncestor(ctx context.Context, id, parentID string) bool {
+	for range maxWorkflowDepth {
+		if parentID == "" {
+			return false
+		}
+		if parentID == id {
+			return true
+		}
+		ex, err := h.d.Store.GetExecution(ctx, parentID)
+		if err != nil {
+			return false
+		}
+		parentID = ex.ParentID
+	}
+	return false
+}
+
+// secretsErrorKind names what went wrong reading secrets without quoting
+// the cipher's error.
+func secretsErrorKind(err error) string {
+	switch {
+	case errors.Is(err, store.ErrNoCipher):
+		return "the store has no cipher (set " + EnvKMSKey + ")"
+	case errors.Is(err, store.ErrNotFound):
+		return "no such execution"
+	}
+	return "they do not decrypt with the store's key"
 }
 
 // runAndFinish runs the action of a running execution and records its end
@@ -151,7 +250,7 @@ func (h *Runner) runAndFinish(ctx context.Context, log *slog.Logger, ex store.Ex
 	to, result := store.StatusSucceeded, res.Value
 	if err != nil {
 		name := runner.ErrorName(err)
-		to, result = store.StatusFailed, withError(res.Value, name, errorMessage(err))
+		to, result = store.StatusFailed, runner.WithError(res.Value, name, runner.ErrorMessage(err))
 		if name == runner.ErrNameActionTimeout {
 			to = store.StatusTimeout
 		}
@@ -162,7 +261,7 @@ func (h *Runner) runAndFinish(ctx context.Context, log *slog.Logger, ex store.Ex
 	}
 	if err != nil {
 		log.Info("action failed", "error", runner.ErrorName(err))
-		return nil, FunctionError(runner.ErrorName(err), errorMessage(err))
+		return nil, FunctionError(runner.ErrorName(err), runner.ErrorMessage(err))
 	}
 	log.Info("action succeeded", "status", fin.Status)
 	return res.Value, nil
@@ -192,6 +291,10 @@ func (h *Runner) runTask(ctx context.Context, log *slog.Logger, a *pack.Action, 
 	}
 	id := childID(parentID, task, attempt)
 	log = log.With("execution", id, "parent", parentID, "task", task, "trace_tag", ec.TraceTag)
+	params, err := h.resolveSecretRefs(ctx, params, secret, parentID)
+	if err != nil {
+		return nil, FunctionError(ErrNameInvalidTask, err.Error())
+	}
 	ex, err := h.create(ctx, store.Execution{
 		ID: id, Action: a.Ref, Runner: a.RunnerType, Parameters: params, SecretParameters: secret,
 		ParentID: parentID, Context: ec,
@@ -249,12 +352,13 @@ func (h *Runner) create(ctx context.Context, ex store.Execution) (store.Executio
 
 // run runs the action with the runners, streaming its output to the store.
 func (h *Runner) run(ctx context.Context, log *slog.Logger, ex store.Execution, a *pack.Action, params map[string]any) (runner.Result, error) {
-	out := &outputWriter{d: h.d, ctx: context.WithoutCancel(ctx), id: ex.ID, log: log}
-	req := h.request(ex, a, params)
-	req.Output = out.write
+	req := runner.NewRequest(ex, a, params, h.d.APIURL)
+	req.Output = runner.StoreOutput(context.WithoutCancel(ctx), h.d.Store, ex.ID, h.d.Now, func(seq int64, err error) {
+		log.Error("storing output", "execution", ex.ID, "seq", seq, "err", err)
+	})
 	res, err := h.d.Runners.Run(ctx, req)
 	if err == nil && a.Ref == InjectTriggerAction {
-		res, err = h.inject(ctx, ex, res)
+		res, err = runner.InjectTrigger(ctx, h.d.Events, h.d.Content.Packs.TriggerType, ex.ID, ex.Context.TraceTag, res)
 	}
 	return res, err
 }
@@ -302,110 +406,6 @@ func InquiryID(executionID string) string {
 func childID(parent, task, attempt string) string {
 	sum := sha256.Sum256([]byte(parent + "\x00" + task + "\x00" + attempt))
 	return "ex-" + hex.EncodeToString(sum[:12])
-}
-
-// inject puts the trigger instance a core.inject_trigger execution returned
-// on the bus, as the embedded executor does.
-func (h *Runner) inject(ctx context.Context, ex store.Execution, res runner.Result) (runner.Result, error) {
-	m, _ := res.Value.(map[string]any)
-	trigger, _ := m["trigger"].(string)
-	p, _ := m["payload"].(map[string]any)
-	tag, _ := m["trace_tag"].(string)
-	if tag == "" {
-		tag = ex.Context.TraceTag
-	}
-	tt := h.d.Content.Packs.TriggerType(trigger)
-	if tt == nil {
-		return res, &runner.ActionError{Name: ErrNameUnknownTrigger, Err: fmt.Errorf("no loaded pack declares trigger type %q", trigger)}
-	}
-	var doc any
-	if len(tt.PayloadSchema) > 0 {
-		doc = tt.PayloadSchema
-	}
-	sch, err := payload.Compile(doc)
-	if err != nil {
-		return res, &runner.ActionError{Name: ErrNameInvalidPayload, Err: fmt.Errorf("the payload_schema of %s: %w", trigger, err)}
-	}
-	if err := sch.Check(trigger, p); err != nil {
-		return res, &runner.ActionError{Name: ErrNameInvalidPayload, Err: err}
-	}
-	out, err := h.d.Events.PutEvents(ctx, []bus.Entry{{ID: "inject:" + ex.ID, Trigger: trigger, Payload: p, TraceTag: tag}})
-	if err == nil && out.FailedEntryCount > 0 {
-		err = errors.New(out.Entries[0].ErrorMessage)
-	}
-	if err != nil {
-		return res, &runner.ActionError{Name: runner.ErrNameActionFailed, Retryable: true, Err: fmt.Errorf("putting the trigger instance on the bus: %w", err)}
-	}
-	v := map[string]any{}
-	for k, e := range m {
-		v[k] = e
-	}
-	v["trigger_instance_id"] = out.Entries[0].TriggerInstanceID
-	return runner.Result{Value: v}, nil
-}
-
-// request builds the runner request of an execution (as the embedded
-// executor does).
-func (h *Runner) request(ex store.Execution, a *pack.Action, params map[string]any) runner.Request {
-	req := runner.Request{
-		ExecutionID: ex.ID,
-		Action: runner.Action{
-			Ref:        a.Ref,
-			RunnerType: a.RunnerType,
-			EntryPoint: absPath(a.EntryPointPath),
-			Parameters: map[string]runner.ParameterInfo{},
-		},
-		Parameters:       map[string]any{},
-		RunnerParameters: map[string]any{},
-		Context: map[string]any{
-			"user":                ex.Context.User,
-			"rule":                ex.Context.Rule,
-			"trigger_instance_id": ex.Context.TriggerInstanceID,
-			"trace_tag":           ex.Context.TraceTag,
-			"parent_id":           ex.ParentID,
-			"workflow_task":       ex.Context.WorkflowTask,
-		},
-		APIURL: h.d.APIURL,
-	}
-	if a.EntryPointPath != "" {
-		req.Action.PackDir = packDir(req.Action.EntryPoint)
-	}
-	for _, p := range a.Effective {
-		typ, _, _ := strings.Cut(p.Type, "|")
-		req.Action.Parameters[p.Name] = runner.ParameterInfo{Type: typ, Position: p.Position, Secret: p.Secret}
-		v, ok := params[p.Name]
-		if !ok {
-			continue
-		}
-		if p.Runner != "" {
-			req.RunnerParameters[p.Name] = v
-		} else {
-			req.Parameters[p.Name] = v
-		}
-	}
-	return req
-}
-
-func absPath(p string) string {
-	if p == "" {
-		return ""
-	}
-	if abs, err := filepath.Abs(filepath.FromSlash(p)); err == nil {
-		return abs
-	}
-	return p
-}
-
-// packDir finds the pack directory above an entry point: the parent of the
-// "actions" directory.
-func packDir(entry string) string {
-	dir := filepath.Dir(entry)
-	for d := dir; d != filepath.Dir(d); d = filepath.Dir(d) {
-		if filepath.Base(d) == "actions" {
-			return filepath.Dir(d)
-		}
-	}
-	return dir
 }
 
 // execContext reads the execution context the action machine's input

@@ -6,6 +6,12 @@
 // and answers the callback tasks of inquiries ([Tasks]: SendTaskSuccess and
 // SendTaskFailure).
 //
+// Secret parameters never travel in clear through Step Functions: the
+// execution record keeps them encrypted (store.ExecutionSecrets), the action
+// machine's input carries them masked and a workflow's input carries
+// references to them ([MachineParameters], [SecretRef]), which the runner
+// function resolves just before it runs an action.
+//
 // Each adapter declares the few SDK calls it makes as an unexported
 // interface that *sfn.Client satisfies, and translates the service's errors
 // into sentinels: [ErrNoMachine], [ErrTaskGone], store.ErrNotFound.

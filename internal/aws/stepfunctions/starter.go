@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -70,8 +71,12 @@ func NewStarter(api startAPI, st ExecutionCreator, m Machines, now func() time.T
 }
 
 // Start records the execution (status scheduled, as the embedded executor
-// records an execution no policy holds back) and starts the state machine
-// of its action, named by the execution id. Outcomes: the execution as
+// records an execution no policy holds back; the store keeps its secret
+// parameters encrypted beside the record) and starts the state machine of
+// its action, named by the execution id. The machine's input holds no
+// secret value (Step Functions shows an execution's input and history in
+// its console and keeps them for 90 days): see [MachineParameters].
+// Outcomes: the execution as
 // stored (also when it existed: nothing is started twice); an error
 // matching ErrNoMachine; a storage or Step Functions error, after which
 // calling Start again with the same request is safe.
@@ -93,16 +98,70 @@ func (s *Starter) Start(ctx context.Context, req enforcer.StartRequest) (store.E
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return store.Execution{}, fmt.Errorf("creating execution %s of %s: %w", ex.ID, ex.Action, err)
 	}
-	if err := s.StartMachine(ctx, req.ExecutionID, req.Action.Ref, req.Parameters, req.Context); err != nil {
+	params := MachineParameters(s.machines, req.ExecutionID, req.Action.Ref, req.Parameters, req.Secret)
+	if err := s.StartMachine(ctx, req.ExecutionID, req.Action.Ref, params, req.Context); err != nil {
 		return got, err
 	}
 	return got, nil
 }
 
+// MachineParameters returns the parameters of execution id of action ref
+// as its state machine's input carries them: without the values of the
+// secret parameters. The action machine gets them masked (store.Masked):
+// the runner function reads the values back from the execution record
+// (store.ExecutionSecrets) just before it runs the action. A workflow's
+// machine gets a reference in their place ([SecretRef]), which its tasks
+// pass on: the runner function resolves it, for a task parameter its
+// action declares secret, from the record of the workflow execution.
+func MachineParameters(m Machines, id, ref string, params map[string]any, secret []string) map[string]any {
+	if m.MachineRef(ref) != ref {
+		return store.MaskParameters(params, secret)
+	}
+	if params == nil {
+		return nil
+	}
+	out := make(map[string]any, len(params))
+	for k, v := range params {
+		out[k] = v
+	}
+	for _, name := range secret {
+		if v, ok := out[name]; ok && v != store.Masked {
+			out[name] = SecretRef(id, name)
+		}
+	}
+	return out
+}
+
+// secretRefPrefix starts a [SecretRef].
+const secretRefPrefix = "bwc-secret://"
+
+// SecretRef is what secret parameter name of execution id reads as in the
+// input of a workflow's state machine: bwc-secret://<id>/<name>.
+func SecretRef(id, name string) string { return secretRefPrefix + id + "/" + name }
+
+// ParseSecretRef reads a value made by [SecretRef]; ok is false for any
+// other value.
+func ParseSecretRef(v any) (id, name string, ok bool) {
+	s, isString := v.(string)
+	if !isString {
+		return "", "", false
+	}
+	rest, found := strings.CutPrefix(s, secretRefPrefix)
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i <= 0 || i == len(rest)-1 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}
+
 // StartMachine starts the state machine that runs action ref under the
 // execution name id, with the parameters (and, for the action machine,
 // the action and its context) as input. An execution of that name that
-// exists already is success.
+// exists already is success. params must hold no secret value (see
+// [MachineParameters]).
 func (s *Starter) StartMachine(ctx context.Context, id, ref string, params map[string]any, ec store.ExecutionContext) error {
 	machine := s.machines.MachineRef(ref)
 	if params == nil {

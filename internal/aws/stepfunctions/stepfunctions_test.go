@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -74,11 +75,12 @@ func TestStarter(t *testing.T) {
 		wantInput string
 		wantErr   error
 	}{
-		{name: "workflow", action: workflow, wantARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bwc-examples_remediate_disk", wantInput: `{"host":"h"}`},
+		{name: "workflow", action: workflow, wantARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bwc-examples_remediate_disk",
+			wantInput: `{"host":"h","password":"bwc-secret://ex-1/password"}`},
 		{name: "action machine", action: shell, wantARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bwc-bwc_action",
-			wantInput: `{"action":"core.local","parameters":{"host":"h"},"context":{"user":"u","rule":"r","trigger_instance_id":"ti","trace_tag":"tt"}}`},
+			wantInput: `{"action":"core.local","parameters":{"host":"h","password":"********"},"context":{"user":"u","rule":"r","trigger_instance_id":"ti","trace_tag":"tt"}}`},
 		{name: "already started", action: workflow, sfnErr: &types.ExecutionAlreadyExists{Message: aws.String("exists")},
-			wantARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bwc-examples_remediate_disk", wantInput: `{"host":"h"}`},
+			wantARN: "arn:aws:states:us-east-1:000000000000:stateMachine:bwc-examples_remediate_disk", wantInput: `{"host":"h","password":"bwc-secret://ex-1/password"}`},
 		{name: "no machine", action: workflow, sfnErr: &types.StateMachineDoesNotExist{Message: aws.String("gone")}, wantErr: stepfunctions.ErrNoMachine},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -86,7 +88,7 @@ func TestStarter(t *testing.T) {
 			st := &memExecutions{m: map[string]store.Execution{}}
 			s := stepfunctions.NewStarter(api, st, machines, nil)
 			ex, err := s.Start(context.Background(), enforcer.StartRequest{
-				ExecutionID: "ex-1", Action: tc.action, Parameters: map[string]any{"host": "h"},
+				ExecutionID: "ex-1", Action: tc.action, Parameters: map[string]any{"host": "h", "password": "hunter2"}, Secret: []string{"password"},
 				Context: store.ExecutionContext{User: "u", Rule: "r", TriggerInstanceID: "ti", TraceTag: "tt"},
 			})
 			if tc.wantErr != nil {
@@ -110,6 +112,36 @@ func TestStarter(t *testing.T) {
 			_ = json.Unmarshal([]byte(tc.wantInput), &want)
 			if b1, _ := json.Marshal(got); string(b1) != mustJSON(want) {
 				t.Errorf("input %s, want %s", aws.ToString(in.Input), tc.wantInput)
+			}
+			if strings.Contains(aws.ToString(in.Input), "hunter2") {
+				t.Errorf("the StartExecution input holds the secret value: %s", aws.ToString(in.Input))
+			}
+			if st.m["ex-1"].Parameters["password"] != "hunter2" {
+				t.Errorf("the store was not given the secret value to keep: %v", st.m["ex-1"].Parameters)
+			}
+		})
+	}
+}
+
+func TestSecretRef(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		v         any
+		id, param string
+		ok        bool
+	}{
+		{"made by SecretRef", stepfunctions.SecretRef("ex-1", "password"), "ex-1", "password", true},
+		{"an id with a slash", stepfunctions.SecretRef("wf/1", "token"), "wf/1", "token", true},
+		{"a plain string", "hunter2", "", "", false},
+		{"the mask", store.Masked, "", "", false},
+		{"no name", "bwc-secret://ex-1/", "", "", false},
+		{"no id", "bwc-secret:///token", "", "", false},
+		{"not a string", 42, "", "", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id, param, ok := stepfunctions.ParseSecretRef(tc.v)
+			if id != tc.id || param != tc.param || ok != tc.ok {
+				t.Errorf("ParseSecretRef(%v) = %q, %q, %v; want %q, %q, %v", tc.v, id, param, ok, tc.id, tc.param, tc.ok)
 			}
 		})
 	}

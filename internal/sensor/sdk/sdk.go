@@ -11,9 +11,10 @@
 //	}
 //
 // The embedded engine builds the sensor with go build and runs it as a
-// child process, speaking the protocol below; on AWS the same main is
-// meant to run as a Lambda invoked by a Scheduler schedule (not built
-// yet: see docs/sensors.md).
+// long-lived child process, speaking the protocol below. On AWS the same
+// main, built into the poller function's bundle by `make lambda`, is run
+// by the poller function once per scheduled poll in one-poll mode (see
+// docs/sensors.md).
 //
 // # Protocol (engine <-> child process)
 //
@@ -31,6 +32,18 @@
 //   - A poll that returns an error is logged to stderr and the sensor
 //     polls again at the next interval (as st2's PollingSensor). Exit
 //     status 2 means the configuration could not be read.
+//
+// # One-poll mode (the poller function on AWS)
+//
+// With "once": true in BWC_SENSOR_CONFIG (or BWC_SENSOR_ONCE=1 in the
+// environment, for running a sensor by hand) the sensor polls once, writes
+// that poll's trigger instances as above and exits: status 0 when the poll
+// returned nil, 1 when it returned an error (written on stderr as
+// "bwc sensor <ref>: poll failed: <error>"), 2 when the configuration
+// could not be read. Stdin is not watched; SIGTERM or SIGINT cancel the
+// poll's context (the poller sends SIGTERM at its deadline). Trigger
+// instances emitted before a failed poll returned are on stdout too: the
+// caller decides what to do with them.
 //
 // Concurrency: the Emit function may be called from several goroutines.
 package sdk
@@ -69,11 +82,40 @@ type Emit func(trigger string, payload map[string]any) error
 // PollFunc is one poll of a polling sensor.
 type PollFunc func(ctx context.Context, emit Emit) error
 
+// OnceEnv, set to "1", is the other way to ask for one poll (for running
+// a sensor by hand); "once" in the settings is how the poller asks.
+const OnceEnv = "BWC_SENSOR_ONCE"
+
 // Settings are what the engine passes to a sensor.
 type Settings struct {
 	Sensor       string         `json:"sensor"`
 	PollInterval time.Duration  `json:"-"`
 	Config       map[string]any `json:"config"`
+	// Once asks for one poll, then exit (one-poll mode).
+	Once bool `json:"once,omitempty"`
+}
+
+// Encode returns the BWC_SENSOR_CONFIG value of s (ParseSettings reads
+// it back).
+func (s Settings) Encode() (string, error) {
+	interval := s.PollInterval
+	if interval <= 0 {
+		interval = DefaultPollInterval
+	}
+	cfg := s.Config
+	if cfg == nil {
+		cfg = map[string]any{}
+	}
+	b, err := json.Marshal(struct {
+		Sensor       string         `json:"sensor"`
+		PollInterval float64        `json:"poll_interval"`
+		Config       map[string]any `json:"config"`
+		Once         bool           `json:"once,omitempty"`
+	}{s.Sensor, interval.Seconds(), cfg, s.Once})
+	if err != nil {
+		return "", fmt.Errorf("encoding the settings of sensor %s: %w", s.Sensor, err)
+	}
+	return string(b), nil
 }
 
 type settingsKey struct{}
@@ -90,6 +132,7 @@ func ParseSettings(s string) (Settings, error) {
 		Sensor       string         `json:"sensor"`
 		PollInterval *float64       `json:"poll_interval"`
 		Config       map[string]any `json:"config"`
+		Once         bool           `json:"once"`
 	}
 	if s == "" {
 		return Settings{}, fmt.Errorf("%s is not set (the engine passes the sensor's settings in it)", ConfigEnv)
@@ -97,9 +140,9 @@ func ParseSettings(s string) (Settings, error) {
 	dec := json.NewDecoder(bytes.NewReader([]byte(s)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&raw); err != nil {
-		return Settings{}, fmt.Errorf("%s: expected {\"sensor\", \"poll_interval\", \"config\"}: %w", ConfigEnv, err)
+		return Settings{}, fmt.Errorf("%s: expected {\"sensor\", \"poll_interval\", \"config\", \"once\"}: %w", ConfigEnv, err)
 	}
-	out := Settings{Sensor: raw.Sensor, PollInterval: DefaultPollInterval, Config: raw.Config}
+	out := Settings{Sensor: raw.Sensor, PollInterval: DefaultPollInterval, Config: raw.Config, Once: raw.Once}
 	if raw.PollInterval != nil {
 		if *raw.PollInterval <= 0 || *raw.PollInterval > 365*24*3600 {
 			return Settings{}, fmt.Errorf("%s: poll_interval %v: expected a positive number of seconds", ConfigEnv, *raw.PollInterval)
@@ -121,32 +164,57 @@ type Env struct {
 }
 
 // RunPoller runs poll at the configured interval until the engine stops
-// the sensor, then exits the process. It does not return.
+// the sensor, then exits the process; in one-poll mode it polls once and
+// exits. It does not return.
 func RunPoller(poll PollFunc) {
-	if os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
-		// Not silently wait on a stdin that a Lambda does not have.
-		fmt.Fprintln(os.Stderr, "bwc sensor: running a polling sensor as a Lambda is not supported yet")
-		os.Exit(2)
-	}
 	settings, err := ParseSettings(os.Getenv(ConfigEnv))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "bwc sensor:", err)
 		os.Exit(2)
 	}
+	if os.Getenv(OnceEnv) == "1" {
+		settings.Once = true
+	}
+	if !settings.Once && os.Getenv("AWS_LAMBDA_RUNTIME_API") != "" {
+		// Not silently wait on a stdin that a Lambda does not have: on
+		// AWS the poller function runs the sensor in one-poll mode.
+		fmt.Fprintln(os.Stderr, "bwc sensor: a polling sensor is not a Lambda function of its own: the poller function runs it in one-poll mode (docs/sensors.md)")
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	env := Env{Settings: settings, Stdout: os.Stdout, Stderr: os.Stderr, Clock: clock.System()}
+	if settings.Once {
+		if err := RunOnce(ctx, env, poll); err != nil {
+			fmt.Fprintf(os.Stderr, "bwc sensor %s: poll failed: %v\n", settings.Sensor, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	go func() {
 		// stdin reaching EOF means the engine is gone or wants us to stop.
 		_, _ = io.Copy(io.Discard, os.Stdin)
 		cancel()
 	}()
-	err = Run(ctx, Env{Settings: settings, Stdout: os.Stdout, Stderr: os.Stderr, Clock: clock.System()}, poll)
+	err = Run(ctx, env, poll)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "bwc sensor:", err)
 		os.Exit(1)
 	}
 	os.Exit(0)
+}
+
+// RunOnce polls once (one-poll mode) and returns the poll's error, or the
+// error of writing a trigger instance to env.Stdout.
+func RunOnce(ctx context.Context, env Env, poll PollFunc) error {
+	ctx = context.WithValue(ctx, settingsKey{}, env.Settings)
+	w := &lineWriter{w: env.Stdout}
+	err := poll(ctx, w.emit)
+	if werr := w.failed(); werr != nil {
+		return fmt.Errorf("writing to the poller: %w", werr)
+	}
+	return err
 }
 
 // Run polls immediately and then every env.Settings.PollInterval until
@@ -160,24 +228,8 @@ func Run(ctx context.Context, env Env, poll PollFunc) error {
 	}
 	ctx = context.WithValue(ctx, settingsKey{}, env.Settings)
 	w := &lineWriter{w: env.Stdout}
-	emit := func(trigger string, payload map[string]any) error {
-		if !refPattern.MatchString(trigger) {
-			return fmt.Errorf("emitting %q: not a trigger reference, expected \"<pack>.<name>\"", trigger)
-		}
-		if payload == nil {
-			payload = map[string]any{}
-		}
-		line, err := json.Marshal(Emission{Trigger: trigger, Payload: payload})
-		if err != nil {
-			return fmt.Errorf("emitting %s: encoding the payload: %w", trigger, err)
-		}
-		if len(line)+1 > MaxLineBytes {
-			return fmt.Errorf("emitting %s: the payload is %d bytes encoded, the limit is %d", trigger, len(line), MaxLineBytes)
-		}
-		return w.writeLine(line)
-	}
 	for {
-		if err := poll(ctx, emit); err != nil {
+		if err := poll(ctx, w.emit); err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
@@ -200,6 +252,24 @@ type lineWriter struct {
 	mu  sync.Mutex
 	w   io.Writer
 	err error
+}
+
+// emit is the Emit of a sensor: it checks and writes one protocol line.
+func (l *lineWriter) emit(trigger string, payload map[string]any) error {
+	if !refPattern.MatchString(trigger) {
+		return fmt.Errorf("emitting %q: not a trigger reference, expected \"<pack>.<name>\"", trigger)
+	}
+	if payload == nil {
+		payload = map[string]any{}
+	}
+	line, err := json.Marshal(Emission{Trigger: trigger, Payload: payload})
+	if err != nil {
+		return fmt.Errorf("emitting %s: encoding the payload: %w", trigger, err)
+	}
+	if len(line)+1 > MaxLineBytes {
+		return fmt.Errorf("emitting %s: the payload is %d bytes encoded, the limit is %d", trigger, len(line), MaxLineBytes)
+	}
+	return l.writeLine(line)
 }
 
 func (l *lineWriter) writeLine(b []byte) error {

@@ -290,3 +290,124 @@ func TestSampleSensorProcess(t *testing.T) {
 		}
 	})
 }
+
+func TestSettingsEncode(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   Settings
+		want Settings
+	}{
+		{"full", Settings{Sensor: "a.b", PollInterval: 90 * time.Second, Config: map[string]any{"k": "v"}, Once: true},
+			Settings{Sensor: "a.b", PollInterval: 90 * time.Second, Config: map[string]any{"k": "v"}, Once: true}},
+		{"defaults", Settings{Sensor: "a.b"}, Settings{Sensor: "a.b", PollInterval: DefaultPollInterval, Config: map[string]any{}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			enc, err := tc.in.Encode()
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := ParseSettings(enc)
+			if err != nil {
+				t.Fatalf("ParseSettings(%s): %v", enc, err)
+			}
+			if got.Sensor != tc.want.Sensor || got.PollInterval != tc.want.PollInterval || got.Once != tc.want.Once || len(got.Config) != len(tc.want.Config) || got.Config["k"] != tc.want.Config["k"] {
+				t.Errorf("round trip of %s = %+v, want %+v", enc, got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRunOnce(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		stdout  io.Writer
+		pollErr error
+		want    string // the error, "" for none
+		lines   int
+	}{
+		{"the poll's emissions", &bytes.Buffer{}, nil, "", 2},
+		{"the poll's error", &bytes.Buffer{}, errors.New("device unreachable"), "device unreachable", 2},
+		{"stdout fails", failWriter{}, nil, "writing to the poller: writing a trigger instance to stdout: broken pipe", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			polls := 0
+			env := Env{Settings: Settings{Sensor: "a.s", Config: map[string]any{"n": 2.0}, Once: true}, Stdout: tc.stdout, Stderr: &bytes.Buffer{}}
+			err := RunOnce(context.Background(), env, func(ctx context.Context, emit Emit) error {
+				polls++
+				for i := range int(SettingsFrom(ctx).Config["n"].(float64)) {
+					if err := emit("a.tick", map[string]any{"i": i}); err != nil {
+						return err
+					}
+				}
+				return tc.pollErr
+			})
+			if polls != 1 {
+				t.Errorf("%d polls, want 1", polls)
+			}
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Errorf("RunOnce = %v, want %q", err, tc.want)
+			}
+			if b, ok := tc.stdout.(*bytes.Buffer); ok {
+				if n := strings.Count(b.String(), "\n"); n != tc.lines {
+					t.Errorf("%d lines on stdout, want %d: %q", n, tc.lines, b.String())
+				}
+			}
+		})
+	}
+}
+
+// TestSampleSensorOnce runs the sample sensor in one-poll mode, as the
+// poller function does.
+func TestSampleSensorOnce(t *testing.T) {
+	bin := buildSample(t)
+	for _, tc := range []struct {
+		name   string
+		env    []string
+		code   int
+		lines  int
+		stderr string
+	}{
+		{"once in the settings", []string{ConfigEnv + `={"sensor": "examples.sample", "once": true, "config": {"count": 2}}`}, 0, 2, ""},
+		{"BWC_SENSOR_ONCE", []string{ConfigEnv + `={"sensor": "examples.sample", "config": {"count": 3}}`, OnceEnv + "=1"}, 0, 3, ""},
+		{"under a Lambda runtime", []string{ConfigEnv + `={"sensor": "examples.sample", "once": true, "config": {"count": 1}}`, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9"}, 0, 1, ""},
+		{"failed poll", []string{ConfigEnv + `={"sensor": "examples.sample", "once": true, "config": {"count": 1, "fail": true}}`}, 1, 1, "bwc sensor examples.sample: poll failed: the device did not answer"},
+		{"not once under a Lambda runtime", []string{ConfigEnv + `={"sensor": "examples.sample", "config": {"count": 1}}`, "AWS_LAMBDA_RUNTIME_API=127.0.0.1:9"}, 2, 0, "the poller function runs it in one-poll mode"},
+		{"bad settings", []string{ConfigEnv + `={"once": "yes"}`}, 2, 0, "BWC_SENSOR_CONFIG: expected"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin)
+			cmd.Env = append(os.Environ(), tc.env...)
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			// Stdin stays open: one-poll mode must not wait for its EOF.
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer stdin.Close()
+			err = cmd.Run()
+			code := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				code = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.code {
+				t.Errorf("exit status %d, want %d (stderr %q)", code, tc.code, stderr.String())
+			}
+			n := 0
+			if err := ReadEmissions(&stdout, func(Emission) error { n++; return nil }, func(line int, err error) { t.Errorf("line %d: %v", line, err) }); err != nil {
+				t.Fatal(err)
+			}
+			if n != tc.lines {
+				t.Errorf("%d trigger instances, want %d", n, tc.lines)
+			}
+			if tc.stderr == "" && stderr.Len() > 0 || !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr %q, want %q", stderr.String(), tc.stderr)
+			}
+		})
+	}
+}

@@ -3,6 +3,7 @@ package dynamo_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/bwc-project/bwc/internal/nodetools"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/secret"
 	"github.com/bwc-project/bwc/internal/store/storetest"
 )
 
@@ -156,5 +158,56 @@ func TestStorageLayout(t *testing.T) {
 	}
 	if chunks < 7 {
 		t.Errorf("a 2 MB result is stored in %d chunks", chunks)
+	}
+}
+
+// TestExecutionSecretsBoundToID moves an execution's sealed secrets to
+// another execution's item behind the store's back: they must not decrypt
+// there.
+func TestExecutionSecretsBoundToID(t *testing.T) {
+	ctx := context.Background()
+	client := startDynalite(t)
+	if err := dynamo.CreateTable(ctx, client, "bound"); err != nil {
+		t.Fatal(err)
+	}
+	c, err := secret.New(bytes.Repeat([]byte{7}, secret.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := dynamo.New(client, "bound", store.Options{Cipher: c})
+	for _, x := range []store.Execution{
+		{ID: "e1", Action: "a.b", Parameters: map[string]any{"token": "tok-plain"}, SecretParameters: []string{"token"}},
+		{ID: "e2", Action: "a.b"},
+	} {
+		if _, err := db.CreateExecution(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.ExecutionSecrets(ctx, "e1")
+	if err != nil || got["token"] != "tok-plain" {
+		t.Fatalf("secrets of e1: %v, %v", got, err)
+	}
+	key := func(id string) map[string]types.AttributeValue {
+		return map[string]types.AttributeValue{"PK": &types.AttributeValueMemberS{Value: "EX#" + id}, "SK": &types.AttributeValueMemberS{Value: "#"}}
+	}
+	out, err := client.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String("bound"), Key: key("e1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, ok := out.Item["secp"].(*types.AttributeValueMemberB)
+	if !ok || bytes.Contains(sealed.Value, []byte("tok-plain")) {
+		t.Fatalf("sealed secrets of e1: %#v", out.Item["secp"])
+	}
+	_, err = client.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName: aws.String("bound"), Key: key("e2"),
+		UpdateExpression:          aws.String("SET secp = :s"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":s": sealed},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.ExecutionSecrets(ctx, "e2")
+	if !errors.Is(err, secret.ErrDecrypt) {
+		t.Fatalf("secrets moved to e2: %v, %v; want secret.ErrDecrypt", got, err)
 	}
 }

@@ -34,6 +34,11 @@ const (
 
 func executionPK(id string) string { return "EX#" + id }
 
+// attrSecrets holds, on an execution's main item, its secret parameters
+// sealed with the store's cipher (store.SealSecrets); reads decode only
+// the doc, so it never reaches GetExecution or ListExecutions.
+const attrSecrets = "secp"
+
 func withoutResult(x store.Execution) store.Execution {
 	x.Result = nil
 	return x
@@ -153,8 +158,8 @@ func (d *DB) readResult(ctx context.Context, it item) ([]byte, error) {
 }
 
 // createExecution writes a prepared execution: result chunks first, then
-// the main item if its id is free.
-func (d *DB) createExecution(ctx context.Context, x store.Execution) (store.Execution, error) {
+// the main item (with the sealed secrets) if its id is free.
+func (d *DB) createExecution(ctx context.Context, x store.Execution, sealed []byte) (store.Execution, error) {
 	gen, chunks, err := d.writeResult(ctx, x.ID, x.Result, x.ExpiresAt)
 	if err != nil {
 		return x, err
@@ -162,6 +167,9 @@ func (d *DB) createExecution(ctx context.Context, x store.Execution) (store.Exec
 	it, err := executionItem(x, gen, chunks)
 	if err != nil {
 		return x, err
+	}
+	if sealed != nil {
+		it[attrSecrets] = &types.AttributeValueMemberB{Value: sealed}
 	}
 	exists, err := d.putNew(ctx, it)
 	if err != nil || exists {
@@ -185,11 +193,15 @@ func (d *DB) createExecution(ctx context.Context, x store.Execution) (store.Exec
 
 // CreateExecution implements store.Executions.
 func (d *DB) CreateExecution(ctx context.Context, x store.Execution) (store.Execution, error) {
-	x, err := store.PrepareExecution(x, d.now(), d.opts.Retention)
+	sealed, err := store.SealSecrets(ctx, d.opts.Cipher, x)
 	if err != nil {
 		return x, fmt.Errorf("creating execution: %w", err)
 	}
-	got, err := d.createExecution(ctx, x)
+	x, err = store.PrepareExecution(x, d.now(), d.opts.Retention)
+	if err != nil {
+		return x, fmt.Errorf("creating execution: %w", err)
+	}
+	got, err := d.createExecution(ctx, x, sealed)
 	if err != nil {
 		return got, fmt.Errorf("creating execution %s: %w", x.ID, err)
 	}
@@ -203,13 +215,21 @@ const batchWorkers = 16
 // CreateExecutions implements store.Executions.
 func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, error) {
 	now := d.now()
-	prepared := make([]store.Execution, len(xs))
+	type sealedExecution struct {
+		x      store.Execution
+		sealed []byte
+	}
+	prepared := make([]sealedExecution, len(xs))
 	for i, x := range xs {
+		sealed, err := store.SealSecrets(ctx, d.opts.Cipher, x)
+		if err != nil {
+			return 0, fmt.Errorf("creating executions: item %d: %w", i, err)
+		}
 		p, err := store.PrepareExecution(x, now, d.opts.Retention)
 		if err != nil {
 			return 0, fmt.Errorf("creating executions: item %d: %w", i, err)
 		}
-		prepared[i] = p
+		prepared[i] = sealedExecution{p, sealed}
 	}
 	var (
 		mu      sync.Mutex
@@ -217,11 +237,12 @@ func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, e
 		first   error
 		wg      sync.WaitGroup
 	)
-	work := make(chan store.Execution)
+	work := make(chan sealedExecution)
 	for range min(batchWorkers, len(prepared)) {
 		wg.Go(func() {
-			for x := range work {
-				_, err := d.createExecution(ctx, x)
+			for p := range work {
+				x := p.x
+				_, err := d.createExecution(ctx, x, p.sealed)
 				mu.Lock()
 				switch {
 				case err == nil:
@@ -254,6 +275,15 @@ func (d *DB) getExecution(ctx context.Context, id string) (store.Execution, erro
 		return x, err
 	}
 	return x, nil
+}
+
+// ExecutionSecrets implements store.Executions.
+func (d *DB) ExecutionSecrets(ctx context.Context, id string) (map[string]any, error) {
+	_, it, err := getDoc[store.Execution](ctx, d, executionPK(id), recordSK)
+	if err != nil {
+		return nil, fmt.Errorf("reading the secrets of execution %s: %w", id, err)
+	}
+	return store.OpenSecrets(ctx, d.opts.Cipher, id, getB(it, attrSecrets))
 }
 
 // GetExecution implements store.Executions.
@@ -293,6 +323,9 @@ func (d *DB) UpdateExecution(ctx context.Context, id string, u store.ExecutionUp
 		nit, err := executionItem(next, gen, chunks)
 		if err != nil {
 			return cur, err
+		}
+		if sec, ok := it[attrSecrets]; ok {
+			nit[attrSecrets] = sec // the item is replaced whole: keep them
 		}
 		err = d.putIfVersion(ctx, nit, cur.Version)
 		if err != nil {

@@ -258,7 +258,7 @@ func claimID(ctx context.Context, tx *sql.Tx, table, id string, now time.Time) (
 	}
 	stmts := []string{`DELETE FROM ` + table + ` WHERE id = ?`}
 	if table == "executions" {
-		stmts = append(stmts, `DELETE FROM execution_results WHERE id = ?`, `DELETE FROM output WHERE execution_id = ?`)
+		stmts = append(stmts, `DELETE FROM execution_results WHERE id = ?`, `DELETE FROM execution_secrets WHERE id = ?`, `DELETE FROM output WHERE execution_id = ?`)
 	}
 	for _, s := range stmts {
 		if _, err := tx.ExecContext(ctx, s, id); err != nil {

@@ -18,6 +18,9 @@ const (
 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
 	insertResult = `INSERT INTO execution_results (id, result) VALUES (?, ?)`
 	upsertResult = `INSERT INTO execution_results (id, result) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET result = excluded.result`
+	// insertSecrets runs only after the execution row was inserted, so an
+	// execution's secrets are written with it, once.
+	insertSecrets = `INSERT INTO execution_secrets (id, sealed) VALUES (?, ?) ON CONFLICT (id) DO UPDATE SET sealed = excluded.sealed`
 	// selectExecution reads an execution with its result in one statement.
 	selectExecution = `SELECT e.doc, r.result FROM executions e LEFT JOIN execution_results r ON r.id = e.id
 WHERE e.id = ?1 AND (e.expires_at IS NULL OR e.expires_at > ?2)`
@@ -25,13 +28,18 @@ WHERE e.id = ?1 AND (e.expires_at IS NULL OR e.expires_at > ?2)`
 
 // execRow is a prepared execution ready for its INSERT.
 type execRow struct {
-	x    store.Execution
-	doc  []byte
-	args []any
+	x      store.Execution
+	doc    []byte
+	sealed []byte // the secret parameters, sealed (store.SealSecrets)
+	args   []any
 }
 
-func (d *DB) prepareExecution(x store.Execution, now time.Time) (execRow, error) {
-	x, err := store.PrepareExecution(x, now, d.opts.Retention)
+func (d *DB) prepareExecution(ctx context.Context, x store.Execution, now time.Time) (execRow, error) {
+	sealed, err := store.SealSecrets(ctx, d.opts.Cipher, x)
+	if err != nil {
+		return execRow{x: x}, err
+	}
+	x, err = store.PrepareExecution(x, now, d.opts.Retention)
 	if err != nil {
 		return execRow{x: x}, err
 	}
@@ -40,7 +48,7 @@ func (d *DB) prepareExecution(x store.Execution, now time.Time) (execRow, error)
 		return execRow{x: x}, err
 	}
 	c := x.Context
-	return execRow{x: x, doc: doc, args: []any{x.ID, x.Action, x.Status, nullStr(c.Rule), nullStr(c.TriggerInstanceID), nullStr(x.ParentID),
+	return execRow{x: x, doc: doc, sealed: sealed, args: []any{x.ID, x.Action, x.Status, nullStr(c.Rule), nullStr(c.TriggerInstanceID), nullStr(x.ParentID),
 		nullStr(c.TraceTag), nullStr(c.User), x.StartedAt.UnixNano(), nanos(x.ExpiresAt), x.Version, doc}}, nil
 }
 
@@ -53,8 +61,19 @@ func (r execRow) insert(ctx context.Context, tx *sql.Tx, exec func(context.Conte
 	if _, err := exec(ctx, r.args...); err != nil {
 		return err
 	}
+	return r.insertExtras(ctx, tx)
+}
+
+// insertExtras writes what goes beside a freshly inserted execution row:
+// its result and its sealed secrets.
+func (r execRow) insertExtras(ctx context.Context, tx *sql.Tx) error {
 	if r.x.Result != nil {
 		if _, err := tx.ExecContext(ctx, insertResult, r.x.ID, []byte(r.x.Result)); err != nil {
+			return err
+		}
+	}
+	if r.sealed != nil {
+		if _, err := tx.ExecContext(ctx, insertSecrets, r.x.ID, r.sealed); err != nil {
 			return err
 		}
 	}
@@ -64,15 +83,24 @@ func (r execRow) insert(ctx context.Context, tx *sql.Tx, exec func(context.Conte
 // CreateExecution implements store.Executions.
 func (d *DB) CreateExecution(ctx context.Context, x store.Execution) (store.Execution, error) {
 	now := d.now()
-	row, err := d.prepareExecution(x, now)
+	row, err := d.prepareExecution(ctx, x, now)
 	if err != nil {
 		return row.x, fmt.Errorf("creating execution: %w", err)
 	}
 	var then func(context.Context, *sql.Tx) error
-	if row.x.Result != nil {
+	if row.x.Result != nil || row.sealed != nil {
 		then = func(ctx context.Context, tx *sql.Tx) error {
-			_, err := d.stmts.exec(ctx, tx, insertResult, row.x.ID, []byte(row.x.Result))
-			return err
+			if row.x.Result != nil {
+				if _, err := d.stmts.exec(ctx, tx, insertResult, row.x.ID, []byte(row.x.Result)); err != nil {
+					return err
+				}
+			}
+			if row.sealed != nil {
+				if _, err := d.stmts.exec(ctx, tx, insertSecrets, row.x.ID, row.sealed); err != nil {
+					return err
+				}
+			}
+			return nil
 		}
 	}
 	old, found, err := createDoc[store.Execution](ctx, d, "executions", row.x.ID, now, insertExecution+` ON CONFLICT (id) DO NOTHING`, row.args, then)
@@ -97,7 +125,7 @@ func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, e
 	now := d.now()
 	rows := make([]execRow, len(xs))
 	for i, x := range xs {
-		r, err := d.prepareExecution(x, now)
+		r, err := d.prepareExecution(ctx, x, now)
 		if err != nil {
 			return 0, fmt.Errorf("creating executions: item %d: %w", i, err)
 		}
@@ -117,10 +145,8 @@ func (d *DB) CreateExecutions(ctx context.Context, xs []store.Execution) (int, e
 				return err
 			}
 			if n, _ := res.RowsAffected(); n == 1 {
-				if r.x.Result != nil {
-					if _, err := tx.ExecContext(ctx, insertResult, r.x.ID, []byte(r.x.Result)); err != nil {
-						return err
-					}
+				if err := r.insertExtras(ctx, tx); err != nil {
+					return err
 				}
 				created++
 				continue
@@ -173,6 +199,20 @@ func (d *DB) GetExecution(ctx context.Context, id string) (store.Execution, erro
 		return x, fmt.Errorf("getting execution %s: %w", id, err)
 	}
 	return x, nil
+}
+
+// ExecutionSecrets implements store.Executions.
+func (d *DB) ExecutionSecrets(ctx context.Context, id string) (map[string]any, error) {
+	var sealed []byte
+	err := d.stmts.queryRow(ctx, nil, `SELECT s.sealed FROM executions e LEFT JOIN execution_secrets s ON s.id = e.id
+WHERE e.id = ?1 AND (e.expires_at IS NULL OR e.expires_at > ?2)`, id, d.now().UnixNano()).Scan(&sealed)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("reading the secrets of execution %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the secrets of execution %s: %w", id, err)
+	}
+	return store.OpenSecrets(ctx, d.opts.Cipher, id, sealed)
 }
 
 // UpdateExecution implements store.Executions.

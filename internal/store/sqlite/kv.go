@@ -143,6 +143,7 @@ func (d *DB) DeleteKeyValue(ctx context.Context, ref store.KeyRef) error {
 var purges = [][]string{
 	{
 		`DELETE FROM execution_results WHERE id IN (SELECT id FROM executions WHERE expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2)`,
+		`DELETE FROM execution_secrets WHERE id IN (SELECT id FROM executions WHERE expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2)`,
 		`DELETE FROM executions WHERE id IN (SELECT id FROM executions WHERE expires_at <= ?1 ORDER BY expires_at, id LIMIT ?2)`,
 	},
 	{`DELETE FROM output WHERE (execution_id, seq) IN (SELECT execution_id, seq FROM output WHERE expires_at <= ?1 LIMIT ?2)`},

@@ -121,6 +121,14 @@ CREATE TABLE checkpoints (
 	data         BLOB NOT NULL
 );
 `,
+	// 3: the secret parameters of executions, sealed with the store's
+	// cipher (store.SealSecrets), apart from the doc that reads return.
+	`
+CREATE TABLE execution_secrets (
+	id     TEXT PRIMARY KEY,
+	sealed BLOB NOT NULL
+);
+`,
 }
 
 // migrate brings the schema up to date in one IMMEDIATE transaction, so

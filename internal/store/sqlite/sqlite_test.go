@@ -14,6 +14,7 @@ import (
 	_ "modernc.org/sqlite"
 
 	"github.com/bwc-project/bwc/internal/store"
+	"github.com/bwc-project/bwc/internal/store/secret"
 	"github.com/bwc-project/bwc/internal/store/sqlite"
 	"github.com/bwc-project/bwc/internal/store/storetest"
 )
@@ -194,5 +195,48 @@ func TestTwoHandlesOneFile(t *testing.T) {
 	}
 	if len(seen) != n {
 		t.Fatalf("%d executions finished, want %d", len(seen), n)
+	}
+}
+
+// TestExecutionSecretsBoundToID moves an execution's sealed secrets to
+// another execution behind the store's back: they must not decrypt there.
+func TestExecutionSecretsBoundToID(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "bwc.db")
+	c, err := secret.New(bytes.Repeat([]byte{7}, secret.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := open(t, path, store.Options{Cipher: c})
+	for _, x := range []store.Execution{
+		{ID: "e1", Action: "a.b", Parameters: map[string]any{"token": "tok-plain"}, SecretParameters: []string{"token"}},
+		{ID: "e2", Action: "a.b"},
+	} {
+		if _, err := db.CreateExecution(ctx, x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := db.ExecutionSecrets(ctx, "e1")
+	if err != nil || got["token"] != "tok-plain" {
+		t.Fatalf("secrets of e1: %v, %v", got, err)
+	}
+	raw, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	var sealed []byte
+	if err := raw.QueryRow(`SELECT sealed FROM execution_secrets WHERE id = 'e1'`).Scan(&sealed); err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(sealed, []byte("tok-plain")) {
+		t.Fatalf("sealed secrets hold the value in clear: %q", sealed)
+	}
+	if _, err := raw.Exec(`INSERT INTO execution_secrets (id, sealed) VALUES ('e2', ?)`, sealed); err != nil {
+		t.Fatal(err)
+	}
+	got, err = db.ExecutionSecrets(ctx, "e2")
+	if !errors.Is(err, secret.ErrDecrypt) {
+		t.Fatalf("secrets moved to e2: %v, %v; want secret.ErrDecrypt", got, err)
 	}
 }

@@ -324,3 +324,101 @@ func testLargeResult(e *env) {
 		e.fatalf("listed %d", len(p.Items))
 	}
 }
+
+// testExecutionSecrets checks that an execution's secret parameters are
+// kept sealed with the cipher beside the record, decrypt with
+// ExecutionSecrets (also after updates and from a batch create), and never
+// show in what Get and List return.
+func testExecutionSecrets(e *env) {
+	_, err := e.s.CreateExecution(e.ctx, sampleExecution("ex-1"))
+	e.must(err, "CreateExecution")
+	if e.ciph.Encrypts != 1 {
+		e.fatalf("cipher Encrypt called %d times for one execution with a secret, want 1", e.ciph.Encrypts)
+	}
+	got, err := e.s.ExecutionSecrets(e.ctx, "ex-1")
+	e.must(err, "ExecutionSecrets")
+	e.sameJSON(got, map[string]any{"password": "hunter2"}, "secrets of ex-1")
+	if e.ciph.Decrypts != 1 {
+		e.fatalf("cipher Decrypt called %d times, want 1", e.ciph.Decrypts)
+	}
+	_, err = e.s.UpdateExecution(e.ctx, "ex-1", store.ExecutionUpdate{From: store.StatusRequested, To: store.StatusScheduled})
+	e.must(err, "update")
+	_, err = e.s.UpdateExecution(e.ctx, "ex-1", store.ExecutionUpdate{From: store.StatusScheduled, To: store.StatusRunning, Result: json.RawMessage(`{"partial":1}`)})
+	e.must(err, "update with a result")
+	got, err = e.s.ExecutionSecrets(e.ctx, "ex-1")
+	e.must(err, "ExecutionSecrets after updates")
+	e.sameJSON(got, map[string]any{"password": "hunter2"}, "secrets after updates")
+
+	// A duplicate create neither replaces nor adds secrets.
+	dup := sampleExecution("ex-1")
+	dup.Parameters["password"] = "other"
+	_, err = e.s.CreateExecution(e.ctx, dup)
+	e.wantErr(err, store.ErrAlreadyExists, "duplicate create")
+	got, err = e.s.ExecutionSecrets(e.ctx, "ex-1")
+	e.must(err, "ExecutionSecrets after a duplicate create")
+	e.sameJSON(got, map[string]any{"password": "hunter2"}, "secrets after a duplicate create")
+
+	// Nothing to keep: no secret parameter, or one given masked (a re-run).
+	plain := sampleExecution("ex-2")
+	plain.SecretParameters = nil
+	delete(plain.Parameters, "password")
+	masked := sampleExecution("ex-3")
+	masked.Parameters["password"] = store.Masked
+	batch := sampleExecution("ex-4")
+	batch.Parameters["password"] = "s3cret-batch"
+	n, err := e.s.CreateExecutions(e.ctx, []store.Execution{plain, masked, batch})
+	e.must(err, "CreateExecutions")
+	if n != 3 {
+		e.fatalf("created %d, want 3", n)
+	}
+	for _, c := range []struct {
+		id   string
+		want map[string]any
+	}{
+		{"ex-2", map[string]any{}},
+		{"ex-3", map[string]any{}},
+		{"ex-4", map[string]any{"password": "s3cret-batch"}},
+	} {
+		got, err := e.s.ExecutionSecrets(e.ctx, c.id)
+		e.must(err, "ExecutionSecrets "+c.id)
+		e.sameJSON(got, c.want, "secrets of "+c.id)
+	}
+	_, err = e.s.ExecutionSecrets(e.ctx, "ex-none")
+	e.wantErr(err, store.ErrNotFound, "secrets of a missing execution")
+
+	// What reads return holds neither the values nor their ciphertext.
+	read, err := e.s.GetExecution(e.ctx, "ex-1")
+	e.must(err, "GetExecution")
+	page, err := e.s.ListExecutions(e.ctx, store.ExecutionQuery{})
+	e.must(err, "ListExecutions")
+	if len(page.Items) != 4 {
+		e.fatalf("listed %d executions, want 4", len(page.Items))
+	}
+	for what, v := range map[string]any{"GetExecution": read, "ListExecutions": page} {
+		b, err := json.Marshal(v)
+		e.must(err, "marshal")
+		for _, leak := range []string{"hunter2", "s3cret-batch", "tc1:"} {
+			if bytes.Contains(b, []byte(leak)) {
+				e.fatalf("%s shows %q: %s", what, leak, b)
+			}
+		}
+	}
+	if read.Parameters["password"] != store.Masked {
+		e.fatalf("read parameters: %v", read.Parameters)
+	}
+}
+
+// testExecutionSecretsWithoutCipher checks that a store without a cipher
+// stores an execution with secret parameters masked and keeps no value.
+func testExecutionSecretsWithoutCipher(e *env) {
+	x, err := e.s.CreateExecution(e.ctx, sampleExecution("ex-1"))
+	e.must(err, "CreateExecution")
+	if x.Parameters["password"] != store.Masked {
+		e.fatalf("parameters: %v", x.Parameters)
+	}
+	got, err := e.s.ExecutionSecrets(e.ctx, "ex-1")
+	e.must(err, "ExecutionSecrets")
+	if len(got) != 0 {
+		e.fatalf("a store without a cipher kept secrets: %v", got)
+	}
+}

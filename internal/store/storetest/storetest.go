@@ -6,7 +6,7 @@
 // The suite covers every access pattern of the store ports, idempotent
 // creation, compare-and-set and every illegal execution transition,
 // pagination over several pages, concurrent writers, multi-megabyte results,
-// secrets, retention and compare-and-set workflow checkpoints.
+// secrets (datastore secrets and executions' secret parameters), retention and compare-and-set workflow checkpoints.
 //
 // Concurrency: Run runs its checks one after the other; some checks start
 // goroutines against the store under test.
@@ -147,6 +147,8 @@ func Run(t *testing.T, newStore NewStore) {
 		{"ExecutionListFilters", testExecutionListFilters, nil},
 		{"ExecutionListPagination", testExecutionPagination, nil},
 		{"ExecutionLargeResult", testLargeResult, nil},
+		{"ExecutionSecrets", testExecutionSecrets, nil},
+		{"ExecutionSecretsWithoutCipher", testExecutionSecretsWithoutCipher, func(o *store.Options) { o.Cipher = nil }},
 		{"ConcurrentWriters", testConcurrent, nil},
 		{"OutputTail", testOutput, nil},
 		{"Trace", testTrace, nil},
