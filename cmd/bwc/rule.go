@@ -93,7 +93,7 @@ cannot be loaded, or no rule (or a rule and --all) given.`,
 			if err != nil {
 				return err
 			}
-			path, err := content.RulePath(cr, c.Machines)
+			path, err := c.RulePath(cr)
 			if err != nil {
 				return err
 			}
@@ -124,7 +124,7 @@ type rulePath struct {
 func rulePaths(c *content.Compiled) ([]rulePath, error) {
 	out := []rulePath{}
 	for _, cr := range c.Rules.Rules {
-		p, err := content.RulePath(cr, c.Machines)
+		p, err := c.RulePath(cr)
 		if err != nil {
 			return nil, err
 		}

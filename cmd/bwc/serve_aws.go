@@ -337,7 +337,7 @@ func (lc *localCloud) stop() {
 func directRules(c *content.Compiled) (map[string]localcloud.DirectRule, error) {
 	out := map[string]localcloud.DirectRule{}
 	for _, r := range c.Rules.Rules {
-		p, err := content.RulePath(r, c.Machines)
+		p, err := c.RulePath(r)
 		if err != nil {
 			return nil, err
 		}

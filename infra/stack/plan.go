@@ -164,7 +164,7 @@ func Build(c *content.Compiled) (*Plan, error) {
 	}
 	urls := map[string]bool{}
 	for _, r := range c.Rules.Rules {
-		rp, err := planRule(r, c.Machines)
+		rp, err := planRule(r, c)
 		if err != nil {
 			return nil, err
 		}
@@ -239,8 +239,8 @@ func planMachines(c *content.Compiled) ([]MachinePlan, error) {
 
 // planRule decides how a rule's events reach their execution: the same
 // decision `bwc rule explain` shows (content.RulePath).
-func planRule(r *rule.Compiled, machines map[string]*workflow.Machine) (RulePlan, error) {
-	path, err := content.RulePath(r, machines)
+func planRule(r *rule.Compiled, c *content.Compiled) (RulePlan, error) {
+	path, err := c.RulePath(r)
 	if err != nil {
 		return RulePlan{}, err
 	}

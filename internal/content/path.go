@@ -246,3 +246,32 @@ func literal(v any, at string) (string, error) {
 	}
 	return string(b), nil
 }
+
+// RulePath is the package's RulePath with what only the packs know: a rule
+// that sets a secret parameter of its action keeps the enforcer, which
+// seals the value in the execution record, instead of sending it through
+// the direct machine's input in clear.
+func (c *Compiled) RulePath(r *rule.Compiled) (AWSPath, error) {
+	p, err := RulePath(r, c.Machines)
+	if err != nil || p.Path != PathDirect || c.Packs == nil {
+		return p, err
+	}
+	a := c.Packs.Action(r.Action.Ref)
+	if a == nil {
+		return p, nil
+	}
+	var secret []string
+	for _, prm := range a.Effective {
+		if _, set := r.Action.Parameters[prm.Name]; set && prm.Secret {
+			secret = append(secret, prm.Name)
+		}
+	}
+	if len(secret) == 0 {
+		return p, nil
+	}
+	sort.Strings(secret)
+	return AWSPath{
+		Path: PathEnforcer, Machine: p.Machine,
+		Reason: "it sets the secret parameter " + strings.Join(secret, ", ") + " of " + a.Ref + ", which only the enforcer seals",
+	}, nil
+}

@@ -3,6 +3,9 @@ package content
 import (
 	"reflect"
 	"testing"
+	"testing/fstest"
+
+	"github.com/bwc-project/bwc/internal/pack"
 
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/workflow"
@@ -90,5 +93,46 @@ func TestDirectTarget(t *testing.T) {
 				t.Errorf("DirectTarget() = %v, %s; want %v, %s", paths, tmpl, tt.wantPaths, tt.wantTmpl)
 			}
 		})
+	}
+}
+
+// A rule that sets a secret parameter keeps the enforcer, which seals it;
+// the same rule without it goes direct.
+func TestCompiledRulePathKeepsSecretsOffTheDirectPath(t *testing.T) {
+	rules := map[string]string{
+		"with":    "  parameters:\n    token: \"{{ trigger.token }}\"\n    msg: \"{{ trigger.msg }}\"\n",
+		"without": "  parameters:\n    msg: \"{{ trigger.msg }}\"\n",
+	}
+	fsys := fstest.MapFS{
+		"p/pack.yaml":      {Data: []byte("ref: p\nname: p\nversion: 1.0.0\ndescription: test\nauthor: bwc\n")},
+		"p/sensors/s.yaml": {Data: []byte("class_name: s\ntrigger_types:\n  - name: event\n    payload_schema:\n      type: object\n")},
+		"p/actions/a.yaml": {Data: []byte("name: a\nrunner_type: noop\nparameters:\n  msg: {type: string}\n  token: {type: string, secret: true}\n")},
+	}
+	for name, params := range rules {
+		fsys["p/rules/"+name+".yaml"] = &fstest.MapFile{Data: []byte("name: " + name + "\npack: p\nenabled: true\ntrigger:\n  type: p.event\naction:\n  ref: p.a\n" + params)}
+	}
+	set, diags := pack.Load(fsys, "packs")
+	if len(diags) > 0 {
+		t.Fatalf("loading: %v", diags)
+	}
+	c, cdiags := Compile(set)
+	if len(cdiags) > 0 {
+		t.Fatalf("compiling: %v", cdiags)
+	}
+	for ref, want := range map[string]AWSPath{
+		"p.with":    {Path: PathEnforcer, Machine: ActionMachineRef, Reason: "it sets the secret parameter token of p.a, which only the enforcer seals"},
+		"p.without": {Path: PathDirect, Machine: ActionMachineRef, DirectMachine: "p.without.direct"},
+	} {
+		r, ok := c.Rules.Get(ref)
+		if !ok {
+			t.Fatalf("no compiled rule %s", ref)
+		}
+		got, err := c.RulePath(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Path != want.Path || got.Machine != want.Machine || got.DirectMachine != want.DirectMachine || (want.Reason != "" && got.Reason != want.Reason) {
+			t.Errorf("%s: path %+v, want %+v", ref, got, want)
+		}
 	}
 }

@@ -279,7 +279,7 @@ func (u *usage) request(n float64) {
 }
 
 func (e *estimator) rule(r *rule.Compiled) (RuleCost, error) {
-	path, err := content.RulePath(r, e.c.Machines)
+	path, err := e.c.RulePath(r)
 	if err != nil {
 		return RuleCost{}, err
 	}
