@@ -98,6 +98,18 @@ func (e *Engine) runLocalTask(ctx context.Context, payload []byte) ([]byte, erro
 	if a == nil {
 		return nil, &localcloud.FunctionError{ErrorType: ErrNameInvalidTask, ErrorMessage: fmt.Sprintf("no action %q is loaded", p.Action)}
 	}
+	for _, prm := range a.Effective {
+		if !prm.Secret {
+			continue
+		}
+		if _, _, ref := store.ParseSecretRef(p.Parameters[prm.Name]); ref || p.Parameters[prm.Name] == store.Masked {
+			// Started by a function (the enforcer or the API under rie):
+			// the value is sealed in the functions' store, which this
+			// in-process runner does not read.
+			return nil, &localcloud.FunctionError{ErrorType: ErrNameInvalidTask, ErrorMessage: fmt.Sprintf(
+				"action %s: secret parameter %s is sealed in the functions' store; host the runner function too (--lambda runner=URL)", p.Action, prm.Name)}
+		}
+	}
 	prep, err := e.executor.valid.Parameters(ctx, a, p.Parameters)
 	if err != nil {
 		return nil, &localcloud.FunctionError{ErrorType: ErrNameInvalidTask, ErrorMessage: fmt.Sprintf("action %s: %v", p.Action, err)}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 )
 
 // ExecutionSecrets reads the secret parameters of executions. The adapters
@@ -108,3 +109,28 @@ func WithSecrets(params map[string]any, secret []string, values map[string]any) 
 // with. Key-value secrets are sealed with "<scope>/<user>/<name>", and
 // "execution" is no scope, so the two never collide.
 func executionAAD(id string) []byte { return []byte("execution/" + id) }
+
+// secretRefPrefix starts a [SecretRef].
+const secretRefPrefix = "bwc-secret://"
+
+// SecretRef is what secret parameter name of execution id reads as in the
+// input of a workflow's state machine: bwc-secret://<id>/<name>.
+func SecretRef(id, name string) string { return secretRefPrefix + id + "/" + name }
+
+// ParseSecretRef reads a value made by [SecretRef]; ok is false for any
+// other value.
+func ParseSecretRef(v any) (id, name string, ok bool) {
+	s, isString := v.(string)
+	if !isString {
+		return "", "", false
+	}
+	rest, found := strings.CutPrefix(s, secretRefPrefix)
+	if !found {
+		return "", "", false
+	}
+	i := strings.LastIndexByte(rest, '/')
+	if i <= 0 || i == len(rest)-1 {
+		return "", "", false
+	}
+	return rest[:i], rest[i+1:], true
+}

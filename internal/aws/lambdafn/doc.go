@@ -22,7 +22,7 @@
 // Secret parameters never travel in clear through Step Functions: the
 // execution record keeps them encrypted (store.ExecutionSecrets), the
 // state machine input carries them masked (the action machine) or as
-// references (a workflow, stepfunctions.SecretRef), and the runner reads
+// references (a workflow, store.SecretRef), and the runner reads
 // them back just before it runs the action.
 //
 // Errors at the Lambda boundary have stable names: a failed action makes

@@ -170,7 +170,7 @@ func (h *Runner) withSecrets(ctx context.Context, log *slog.Logger, ex store.Exe
 }
 
 // resolveSecretRefs puts, in a workflow task's parameters, the values of
-// the secret references (stepfunctions.SecretRef) its workflow's input
+// the secret references (store.SecretRef) its workflow's input
 // passed on, for the parameters the task's action declares secret. A
 // reference resolves only to a secret of the task's workflow execution or
 // of one of the workflows above it, so that a value put in an event cannot
@@ -178,7 +178,7 @@ func (h *Runner) withSecrets(ctx context.Context, log *slog.Logger, ex store.Exe
 func (h *Runner) resolveSecretRefs(ctx context.Context, params map[string]any, secret []string, parentID string) (map[string]any, error) {
 	var out map[string]any
 	for _, name := range secret {
-		id, pname, ok := stepfunctions.ParseSecretRef(params[name])
+		id, pname, ok := store.ParseSecretRef(params[name])
 		if !ok {
 			continue
 		}

@@ -11,7 +11,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 
 	"github.com/bwc-project/bwc/internal/aws/lambdafn"
-	"github.com/bwc-project/bwc/internal/aws/stepfunctions"
 	"github.com/bwc-project/bwc/internal/store"
 )
 
@@ -145,7 +144,7 @@ func TestWorkflowTaskResolvesSecretRefs(t *testing.T) {
 			out := filepath.Join(t.TempDir(), "out")
 			ev := lambdafn.RunnerEvent{
 				Action:     "secrettest.run_secret",
-				Parameters: map[string]any{"token": stepfunctions.SecretRef(tc.ref, "token"), "out": out},
+				Parameters: map[string]any{"token": store.SecretRef(tc.ref, "token"), "out": out},
 				Context: map[string]any{
 					"task":               strings.ReplaceAll(tc.name, " ", "_"),
 					"workflow_execution": "arn:aws:states:us-east-1:000000000000:execution:bwc-examples_remediate_disk:" + tc.parent,

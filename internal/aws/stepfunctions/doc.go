@@ -9,7 +9,7 @@
 // Secret parameters never travel in clear through Step Functions: the
 // execution record keeps them encrypted (store.ExecutionSecrets), the action
 // machine's input carries them masked and a workflow's input carries
-// references to them ([MachineParameters], [SecretRef]), which the runner
+// references to them ([MachineParameters], [store.SecretRef]), which the runner
 // function resolves just before it runs an action.
 //
 // Each adapter declares the few SDK calls it makes as an unexported

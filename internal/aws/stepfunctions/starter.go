@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -126,35 +125,10 @@ func MachineParameters(m Machines, id, ref string, params map[string]any, secret
 	}
 	for _, name := range secret {
 		if v, ok := out[name]; ok && v != store.Masked {
-			out[name] = SecretRef(id, name)
+			out[name] = store.SecretRef(id, name)
 		}
 	}
 	return out
-}
-
-// secretRefPrefix starts a [SecretRef].
-const secretRefPrefix = "bwc-secret://"
-
-// SecretRef is what secret parameter name of execution id reads as in the
-// input of a workflow's state machine: bwc-secret://<id>/<name>.
-func SecretRef(id, name string) string { return secretRefPrefix + id + "/" + name }
-
-// ParseSecretRef reads a value made by [SecretRef]; ok is false for any
-// other value.
-func ParseSecretRef(v any) (id, name string, ok bool) {
-	s, isString := v.(string)
-	if !isString {
-		return "", "", false
-	}
-	rest, found := strings.CutPrefix(s, secretRefPrefix)
-	if !found {
-		return "", "", false
-	}
-	i := strings.LastIndexByte(rest, '/')
-	if i <= 0 || i == len(rest)-1 {
-		return "", "", false
-	}
-	return rest[:i], rest[i+1:], true
 }
 
 // StartMachine starts the state machine that runs action ref under the

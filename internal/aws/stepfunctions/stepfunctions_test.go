@@ -130,8 +130,8 @@ func TestSecretRef(t *testing.T) {
 		id, param string
 		ok        bool
 	}{
-		{"made by SecretRef", stepfunctions.SecretRef("ex-1", "password"), "ex-1", "password", true},
-		{"an id with a slash", stepfunctions.SecretRef("wf/1", "token"), "wf/1", "token", true},
+		{"made by SecretRef", store.SecretRef("ex-1", "password"), "ex-1", "password", true},
+		{"an id with a slash", store.SecretRef("wf/1", "token"), "wf/1", "token", true},
 		{"a plain string", "hunter2", "", "", false},
 		{"the mask", store.Masked, "", "", false},
 		{"no name", "bwc-secret://ex-1/", "", "", false},
@@ -139,7 +139,7 @@ func TestSecretRef(t *testing.T) {
 		{"not a string", 42, "", "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			id, param, ok := stepfunctions.ParseSecretRef(tc.v)
+			id, param, ok := store.ParseSecretRef(tc.v)
 			if id != tc.id || param != tc.param || ok != tc.ok {
 				t.Errorf("ParseSecretRef(%v) = %q, %q, %v; want %q, %q, %v", tc.v, id, param, ok, tc.id, tc.param, tc.ok)
 			}
