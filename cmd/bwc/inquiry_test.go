@@ -153,6 +153,9 @@ func TestConvertField(t *testing.T) {
 		{"string or integer prefers the integer", []string{"string", "integer"}, "7", int64(7)},
 		{"untyped stays a string", nil, "true", "true"},
 		{"does not parse: stays a string for the server to refuse", []string{"boolean"}, "maybe", "maybe"},
+		// JSON has no infinities or NaN: the response would not encode.
+		{"infinity is not a JSON number", []string{"number"}, "inf", "inf"},
+		{"NaN is not a JSON number", []string{"number"}, "NaN", "NaN"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

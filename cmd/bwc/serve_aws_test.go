@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"net/http"
@@ -362,8 +363,16 @@ func TestServeAWSPollers(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if string(got) != `{"pack":"e2e","sensor":"e2e.Ticker"}` {
-		t.Errorf("poller input %s", got)
+	// The schedule's input, as the stack's: pack, sensor and Scheduler's
+	// scheduled time (the poll's identity).
+	var in struct {
+		Pack, Sensor  string
+		ScheduledTime string `json:"scheduled_time"`
+	}
+	if err := json.Unmarshal(got, &in); err != nil || in.Pack != "e2e" || in.Sensor != "e2e.Ticker" {
+		t.Errorf("poller input %s (%v)", got, err)
+	} else if _, err := time.Parse(time.RFC3339, in.ScheduledTime); err != nil {
+		t.Errorf("poller input %s: scheduled_time: %v", got, err)
 	}
 	if !strings.Contains(string(tick), `"rule":"e2e.tick"`) {
 		t.Errorf("timer input %s", tick)

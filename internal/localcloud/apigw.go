@@ -3,6 +3,8 @@ package localcloud
 import (
 	"encoding/base64"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"mime"
@@ -46,6 +48,7 @@ type APIGateway struct {
 const (
 	notFoundBody    = `{"message":"Not Found"}`
 	serverErrorBody = `{"message":"Internal Server Error"}`
+	badRequestBody  = `{"message":"Bad Request"}`
 )
 
 // maxAPIGatewayBody is the HTTP API's payload limit (10 MB).
@@ -99,8 +102,14 @@ func (g *APIGateway) serveRoute(w http.ResponseWriter, r *http.Request, rt route
 	ev, err := g.Event(r, rt)
 	if err != nil {
 		w.Header().Set("Content-Type", "application/json")
-		w.WriteHeader(http.StatusRequestEntityTooLarge)
-		_, _ = io.WriteString(w, `{"message":"Request Entity Too Large"}`)
+		if errors.Is(err, errBodyTooLarge) {
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			_, _ = io.WriteString(w, `{"message":"Request Entity Too Large"}`)
+			return
+		}
+		log.Warn("reading a request", "route", rt.Method+" "+rt.Path, "err", err)
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = io.WriteString(w, badRequestBody)
 		return
 	}
 	payload, _ := json.Marshal(ev)
@@ -131,7 +140,7 @@ func (g *APIGateway) Event(r *http.Request, rt routes.Route) (events.APIGatewayV
 	at := now().UTC()
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxAPIGatewayBody+1))
 	if err != nil {
-		return events.APIGatewayV2HTTPRequest{}, err
+		return events.APIGatewayV2HTTPRequest{}, fmt.Errorf("reading the request body: %w", err)
 	}
 	if len(body) > maxAPIGatewayBody {
 		return events.APIGatewayV2HTTPRequest{}, errBodyTooLarge
@@ -297,6 +306,9 @@ func writeFunctionResponse(w http.ResponseWriter, out []byte) error {
 	for _, c := range resp.Cookies {
 		h.Add("Set-Cookie", c)
 	}
+	// The gateway frames the body itself, whatever the function says.
+	h.Del("Content-Length")
+	h.Del("Transfer-Encoding")
 	if h.Get("Content-Type") == "" && len(body) > 0 {
 		h.Set("Content-Type", "application/json")
 	}

@@ -93,7 +93,15 @@ type Config struct {
 	DeliveryAttempts int
 	// RetryDelay is the first delay between delivery attempts (default 1s).
 	RetryDelay time.Duration
+	// KeepEnded bounds the ended executions kept (in memory and in Dir):
+	// beyond it, the oldest ended ones are forgotten, with their task
+	// tokens and files, and answer ExecutionDoesNotExist as Step Functions
+	// does after its retention period (default DefaultKeepEnded).
+	KeepEnded int
 }
+
+// DefaultKeepEnded is the default of Config.KeepEnded.
+const DefaultKeepEnded = 10000
 
 // EventSink takes an event put on the BWC bus. PutEvent returns once the
 // event is accepted (recorded); an error means it was not.
@@ -122,6 +130,7 @@ type Cloud struct {
 	mu     sync.Mutex
 	execs  map[string]*execution // by execution ARN
 	tokens map[string]*tokenInfo // issued task tokens
+	ended  []*execution          // ended executions kept, oldest first
 	closed bool
 }
 
@@ -146,6 +155,9 @@ func New(cfg Config) (*Cloud, error) {
 	}
 	if cfg.RetryDelay <= 0 {
 		cfg.RetryDelay = time.Second
+	}
+	if cfg.KeepEnded <= 0 {
+		cfg.KeepEnded = DefaultKeepEnded
 	}
 	c := &Cloud{cfg: cfg, log: cfg.Logger, rules: pattern.NewMatcher(), execs: map[string]*execution{}, tokens: map[string]*tokenInfo{}}
 	for _, r := range cfg.Rules {
@@ -176,10 +188,45 @@ func New(cfg Config) (*Cloud, error) {
 func (c *Cloud) Close() {
 	c.mu.Lock()
 	c.closed = true
+	execs := make([]*execution, 0, len(c.execs))
+	for _, ex := range c.execs {
+		execs = append(execs, ex)
+	}
 	c.mu.Unlock()
 	c.stop()
 	c.bg.Wait()
+	// Stop the executions' timers (Wait states, task timeouts), which
+	// would otherwise keep the cloud until they fire.
+	for _, ex := range execs {
+		ex.mu.Lock()
+		if ex.timer != nil {
+			ex.timer.Stop()
+			ex.timer = nil
+		}
+		ex.mu.Unlock()
+	}
 }
+
+// background runs fn on its own goroutine, counted in bg, unless the
+// cloud is closed (then it returns false and runs nothing): the check and
+// the count are one step under mu, so that nothing is added to bg once
+// Close waits for it.
+func (c *Cloud) background(fn func()) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return false
+	}
+	c.bg.Add(1)
+	go func() {
+		defer c.bg.Done()
+		fn()
+	}()
+	return true
+}
+
+// errClosed answers the calls that would start work once Close began.
+var errClosed = &apiError{Type: "ServiceUnavailable", Message: "the local cloud is shutting down", Status: http.StatusServiceUnavailable}
 
 // Wait blocks until every delivery, invocation and execution under way has
 // finished or waits for a task token (for tests and clean shutdowns).
@@ -238,6 +285,10 @@ func errorf(typ, format string, args ...any) *apiError {
 	return &apiError{Type: typ, Message: fmt.Sprintf(format, args...)}
 }
 
+// maxRequestBody bounds the body of an AWS JSON protocol request (the
+// calls answered take at most a few hundred KiB).
+const maxRequestBody = 8 << 20
+
 // operation answers one X-Amz-Target.
 type operation func(ctx context.Context, body []byte) (any, error)
 
@@ -275,9 +326,14 @@ func (c *Cloud) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, ctype, errorf("UnknownOperationException", "operation %q is not answered by the local cloud (bwc serve --aws); see docs/local-cloud.md", target))
 		return
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, 8<<20))
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxRequestBody+1))
 	if err != nil {
 		writeError(w, ctype, errorf("SerializationException", "reading the request: %v", err))
+		return
+	}
+	if len(body) > maxRequestBody {
+		writeError(w, ctype, &apiError{Type: "SerializationException", Status: http.StatusRequestEntityTooLarge,
+			Message: fmt.Sprintf("the request body is over the local cloud's limit of %d bytes", maxRequestBody)})
 		return
 	}
 	if len(strings.TrimSpace(string(body))) == 0 {

@@ -44,6 +44,8 @@
 // kept in memory and, when Config.Dir is set, written to one file per
 // execution after every step, so executions survive a restart of the
 // process (see docs/local-cloud.md for what resumes and what does not).
+// Ended executions are kept up to Config.KeepEnded, the oldest forgotten
+// first, so that memory and Dir stay bounded.
 //
 // Concurrency: a *Cloud is safe for concurrent use. Each execution has its
 // own lock; the interpreter runs an execution only while holding it, and

@@ -59,6 +59,12 @@ func (c *Cloud) putEvents(_ context.Context, body []byte) (any, error) {
 	if len(body) > maxEntrySize*10 {
 		return nil, errorf("ValidationException", "Total size of the entries in the request is over the limit.")
 	}
+	c.mu.Lock()
+	closed := c.closed
+	c.mu.Unlock()
+	if closed {
+		return nil, errClosed
+	}
 	out := putEventsOutput{Entries: make([]putEventsResultEntry, len(in.Entries))}
 	for i, e := range in.Entries {
 		res, deliver := c.putEvent(e)
@@ -173,11 +179,7 @@ func (c *Cloud) route(bus string, ev Event) {
 	}
 	for _, ref := range refs {
 		if p, ok := c.direct[ref]; ok {
-			c.bg.Add(1)
-			go func() {
-				defer c.bg.Done()
-				c.startDirect(ref, p, ev.ID, raw)
-			}()
+			c.background(func() { c.startDirect(ref, p, ev.ID, raw) })
 			continue
 		}
 		var b bytes.Buffer
@@ -204,9 +206,7 @@ func (c *Cloud) deliver(fn, rule, eventID string, payload []byte, after <-chan s
 		close(finished)
 		return finished
 	}
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
+	started := c.background(func() {
 		defer close(finished)
 		if after != nil {
 			select {
@@ -219,7 +219,11 @@ func (c *Cloud) deliver(fn, rule, eventID string, payload []byte, after <-chan s
 			_, err := f.Invoke(ctx, payload)
 			return err
 		})
-	}()
+	})
+	if !started {
+		log.Warn("event not delivered: the local cloud is shutting down")
+		close(finished)
+	}
 	return finished
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/bwc-project/bwc/internal/asl"
 )
@@ -22,14 +23,14 @@ type stored struct {
 }
 
 // fileName is the file of an execution: its machine's and its own name.
-func (c *Cloud) fileName(ex *execution) string {
-	return filepath.Join(c.cfg.Dir, ex.mach.name+"."+ex.x.Describe().Name+".json")
+func (c *Cloud) fileName(m *machine, name string) string {
+	return filepath.Join(c.cfg.Dir, m.name+"."+name+".json")
 }
 
 // save writes an execution (with its lock held) to Dir, through a
 // temporary file renamed over the last one.
 func (c *Cloud) save(ex *execution) {
-	if c.cfg.Dir == "" {
+	if c.cfg.Dir == "" || ex.forgotten.Load() {
 		return
 	}
 	snap, err := ex.x.Snapshot()
@@ -39,7 +40,7 @@ func (c *Cloud) save(ex *execution) {
 			Children: ex.children, Invocations: ex.invocations, Notified: ex.notified})
 		if err == nil {
 			if err = os.MkdirAll(c.cfg.Dir, 0o700); err == nil {
-				path := c.fileName(ex)
+				path := ex.file
 				if err = os.WriteFile(path+".tmp", b, 0o600); err == nil {
 					err = os.Rename(path+".tmp", path)
 				}
@@ -99,13 +100,17 @@ func (c *Cloud) reload() error {
 			errs = append(errs, fmt.Errorf("restoring execution %s: %w", f, err))
 			continue
 		}
-		ex.x, ex.arn = x, x.ID()
+		ex.x, ex.arn, ex.file = x, x.ID(), c.fileName(m, x.Describe().Name)
 		c.execs[ex.arn] = ex
 		for _, t := range x.WaitingTasks() {
 			c.tokens[t] = &tokenInfo{exec: ex}
 		}
 		resumed = append(resumed, ex)
 	}
+	// Oldest first, so that the ended ones are forgotten in that order.
+	slices.SortFunc(resumed, func(a, b *execution) int {
+		return a.x.Describe().StartDate.Compare(b.x.Describe().StartDate)
+	})
 	for _, ex := range resumed {
 		ex.mu.Lock()
 		for token, inv := range ex.invocations {

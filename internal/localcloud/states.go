@@ -7,10 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"reflect"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bwc-project/bwc/internal/asl"
@@ -87,7 +90,12 @@ type execution struct {
 	children    []string              // execution ARNs started by .sync tasks
 	invocations map[string]invocation // by task token
 	notified    bool                  // the end was announced
-	timer       *time.Timer
+	retired     bool                  // counted among the ended executions kept
+	// file is where Dir keeps the execution; forgotten is set once it is
+	// no longer kept (Config.KeepEnded), and it is saved no more.
+	file      string
+	forgotten atomic.Bool
+	timer     *time.Timer
 	// started is closed once the RUNNING status change was delivered (or
 	// given up): the end's status change waits for it. Nil after a reload.
 	started <-chan struct{}
@@ -156,7 +164,7 @@ func (c *Cloud) startExecution(machineARN, name string, input any, inputText str
 	}
 	if c.closed {
 		c.mu.Unlock()
-		return nil, &apiError{Type: "ServiceUnavailable", Message: "the local cloud is shutting down", Status: 503}
+		return nil, errClosed
 	}
 	arn := "arn:aws:states:" + c.cfg.Region + ":" + Account + ":execution:" + mach.name + ":" + name
 	if ex := c.execs[arn]; ex != nil {
@@ -169,7 +177,7 @@ func (c *Cloud) startExecution(machineARN, name string, input any, inputText str
 		}
 		return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
 	}
-	ex := &execution{mach: mach, arn: arn, inputText: inputText, parent: parent, invocations: map[string]invocation{}}
+	ex := &execution{mach: mach, arn: arn, inputText: inputText, parent: parent, invocations: map[string]invocation{}, file: c.fileName(mach, name)}
 	ex.mu.Lock()
 	c.execs[arn] = ex
 	c.mu.Unlock()
@@ -201,20 +209,58 @@ func (c *Cloud) afterStep(ex *execution) {
 			c.finished(ex)
 			c.save(ex)
 		}
+		c.retire(ex)
 		return
 	}
 	if t, ok := ex.x.NextWake(); ok {
 		ex.timer = time.AfterFunc(max(0, t.Sub(c.cfg.Now())), func() {
-			if c.root.Err() != nil {
-				return
-			}
 			ex.mu.Lock()
 			defer ex.mu.Unlock()
+			if c.root.Err() != nil {
+				return // closed: the timer is set again on reload
+			}
 			if err := ex.x.Run(c.root); err != nil {
 				c.log.Error("running an execution", "execution", ex.arn, "err", err)
 			}
 			c.afterStep(ex)
 		})
+	}
+}
+
+// retire counts ex (ended, its lock held) among the ended executions kept
+// and forgets the oldest ones beyond Config.KeepEnded: their entries, the
+// task tokens they issued and their files.
+func (c *Cloud) retire(ex *execution) {
+	if ex.retired {
+		return
+	}
+	ex.retired = true
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ended = append(c.ended, ex)
+	n := len(c.ended) - c.cfg.KeepEnded
+	if n <= 0 {
+		return
+	}
+	old := c.ended[:n]
+	c.ended = slices.Clone(c.ended[n:])
+	gone := map[*execution]bool{}
+	for _, o := range old {
+		gone[o] = true
+		o.forgotten.Store(true)
+		if c.execs[o.arn] == o {
+			delete(c.execs, o.arn)
+		}
+		if c.cfg.Dir != "" {
+			if err := os.Remove(o.file); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				c.log.Error("removing a forgotten execution", "execution", o.arn, "err", err)
+			}
+		}
+	}
+	for t, ti := range c.tokens {
+		if gone[ti.exec] {
+			delete(c.tokens, t)
+		}
 	}
 }
 
@@ -224,11 +270,7 @@ func (c *Cloud) finished(ex *execution) {
 	d := ex.x.Describe()
 	c.announce(ex, false, ex.started)
 	if p := ex.parent; p != nil {
-		c.bg.Add(1)
-		go func() {
-			defer c.bg.Done()
-			c.completeParent(p, d)
-		}()
+		c.background(func() { c.completeParent(p, d) })
 	}
 }
 
@@ -366,6 +408,11 @@ func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskR
 		name, _ := args["Name"].(string)
 		if name == "" {
 			name = newUUID()
+		} else if !validName(name) {
+			// As Step Functions refuses it; the name also names the
+			// execution's file in Dir, so it must not be a path.
+			return asl.TaskResult{}, &asl.Failure{Name: "StepFunctions.InvalidNameException",
+				Cause: fmt.Sprintf("state %s: Invalid Name: '%s': expected 1 to 80 characters, none of them whitespace, control characters or <>{}[]?*\"#%%\\^|~`$&,;:/", req.StateName, truncate(name, 100))}
 		}
 		input := args["Input"]
 		if s, ok := input.(string); ok {
@@ -377,6 +424,12 @@ func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskR
 		if input == nil {
 			input = map[string]any{}
 		}
+		if arn != "" && executionARN(arn, name) == p.ex.arn {
+			// The execution would start itself: it exists (and its lock is
+			// held here, so looking it up would wait forever).
+			return asl.TaskResult{}, &asl.Failure{Name: "StepFunctions.ExecutionAlreadyExistsException",
+				Cause: fmt.Sprintf("state %s: Execution Already Exists: '%s' (an execution cannot start itself)", req.StateName, p.ex.arn)}
+		}
 		var link *parentLink
 		if req.Pattern == "sync" || req.Pattern == "sync:2" {
 			link = &parentLink{ExecutionARN: p.ex.arn, Token: req.TaskToken, Pattern: req.Pattern}
@@ -384,6 +437,9 @@ func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskR
 		}
 		child, err := c.startExecution(arn, name, input, compact(input), link)
 		if err != nil {
+			if link != nil {
+				c.forget(req.TaskToken)
+			}
 			var ae *apiError
 			if errors.As(err, &ae) {
 				return asl.TaskResult{}, &asl.Failure{Name: "StepFunctions." + ae.Type + "Exception", Cause: ae.Message}
@@ -397,6 +453,17 @@ func (p *taskPort) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskR
 		return asl.TaskResult{Pending: true}, nil
 	}
 	return asl.TaskResult{}, &asl.Failure{Name: asl.ErrTaskFailed, Cause: fmt.Sprintf("state %s: resource %s is not run by the local cloud (bwc serve --aws runs Lambda functions and Step Functions executions)", req.StateName, req.Resource)}
+}
+
+// executionARN is the ARN of the execution name of the state machine
+// machineARN; "" when machineARN is not a state machine's ARN.
+func executionARN(machineARN, name string) string {
+	const sm = ":stateMachine:"
+	i := strings.LastIndex(machineARN, sm)
+	if i < 0 {
+		return ""
+	}
+	return machineARN[:i] + ":execution:" + machineARN[i+len(sm):] + ":" + name
 }
 
 // startDate reads an execution's start; the child's lock is free once
@@ -430,9 +497,9 @@ func (c *Cloud) issue(token string, ex *execution) {
 // to the execution.
 func (c *Cloud) invoke(ex *execution, token string, inv invocation) {
 	f := c.cfg.Functions[inv.Function]
-	c.bg.Add(1)
-	go func() {
-		defer c.bg.Done()
+	// Once closed, the invocation stays in flight: it is made again on
+	// reload.
+	c.background(func() {
 		out, err := f.Invoke(c.root, inv.Payload)
 		if c.root.Err() != nil {
 			return // shutting down: kept as in flight, invoked again on reload
@@ -441,6 +508,7 @@ func (c *Cloud) invoke(ex *execution, token string, inv invocation) {
 		defer ex.mu.Unlock()
 		delete(ex.invocations, token)
 		if ex.x.Done() {
+			c.forget(token)
 			c.save(ex)
 			return
 		}
@@ -479,7 +547,7 @@ func (c *Cloud) invoke(ex *execution, token string, inv invocation) {
 		}
 		c.forget(token)
 		c.afterStep(ex)
-	}()
+	})
 }
 
 func compact(v any) string {
@@ -531,7 +599,7 @@ func (c *Cloud) startExecutionOp(_ context.Context, body []byte) (any, error) {
 	if err := json.Unmarshal([]byte(text), &input); err != nil {
 		return nil, errorf("InvalidExecutionInput", "Invalid State Machine Execution Input: '%v'", err)
 	}
-	if len(text) > 256*1024 {
+	if len(text) > maxPayload {
 		return nil, errorf("InvalidExecutionInput", "Invalid State Machine Execution Input: the input is over 256 KiB")
 	}
 	ex, err := c.startExecution(in.StateMachineARN, in.Name, input, text, nil)
@@ -702,6 +770,10 @@ func pageStart(token string) (int, error) {
 	return i, nil
 }
 
+// maxPayload is Step Functions' limit on an execution's input and a
+// task's output (256 KiB).
+const maxPayload = 256 * 1024
+
 type tokenInput struct {
 	TaskToken string `json:"taskToken"`
 	Output    string `json:"output"`
@@ -744,6 +816,9 @@ func (c *Cloud) sendTaskSuccess(_ context.Context, body []byte) (any, error) {
 	var in tokenInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	if len(in.Output) > maxPayload {
+		return nil, errorf("ValidationException", "1 validation error detected: Value at 'output' failed to satisfy constraint: Member must have length less than or equal to %d", maxPayload)
 	}
 	var output any
 	if err := json.Unmarshal([]byte(in.Output), &output); err != nil {
@@ -851,8 +926,14 @@ func (c *Cloud) listExecutions(_ context.Context, body []byte) (any, error) {
 	if in.StateMachineARN != "" && c.machines[in.StateMachineARN] == nil {
 		return nil, errorf("StateMachineDoesNotExist", "State Machine Does Not Exist: '%s'", in.StateMachineARN)
 	}
-	if in.MaxResults <= 0 || in.MaxResults > 1000 {
+	if in.MaxResults < 0 || in.MaxResults > 1000 {
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%d' at 'maxResults' failed to satisfy constraint: Member must have value between 0 and 1000", in.MaxResults)
+	}
+	if in.MaxResults == 0 {
 		in.MaxResults = 100
+	}
+	if in.StatusFilter != "" && !slices.Contains(executionStatuses, in.StatusFilter) {
+		return nil, errorf("ValidationException", "1 validation error detected: Value '%s' at 'statusFilter' failed to satisfy constraint: Member must satisfy enum value set: [%s]", in.StatusFilter, strings.Join(executionStatuses, ", "))
 	}
 	start, err := pageStart(in.NextToken)
 	if err != nil {
@@ -900,8 +981,11 @@ func (c *Cloud) listExecutions(_ context.Context, body []byte) (any, error) {
 	return out, nil
 }
 
+// executionStatuses are the values of ListExecutions' statusFilter.
+var executionStatuses = []string{"RUNNING", "SUCCEEDED", "FAILED", "TIMED_OUT", "ABORTED", "PENDING_REDRIVE"}
+
 func (c *Cloud) listStateMachines(_ context.Context, _ []byte) (any, error) {
-	var items []map[string]any
+	items := []map[string]any{}
 	for _, arn := range c.MachineARNs() {
 		m := c.machines[arn]
 		items = append(items, map[string]any{"stateMachineArn": arn, "name": m.name, "type": "STANDARD", "creationDate": epoch(m.created)})

@@ -60,9 +60,11 @@ const (
 )
 
 // RunTask implements asl.TaskPort. Outcomes: the response as the
-// integration returns it (putItem, updateItem, deleteItem: Attributes and
-// ConsumedCapacity when asked for; getItem: Item, absent when there is
-// none); an *asl.Failure named DynamoDB.<ErrorCode> for a service error;
+// integration returns it (putItem, updateItem, deleteItem: Attributes
+// when ReturnValues asks for them; getItem: Item, absent when there is
+// none; each: ConsumedCapacity when ReturnConsumedCapacity asks for it,
+// its CapacityUnits, ReadCapacityUnits, WriteCapacityUnits and
+// TableName); an *asl.Failure named DynamoDB.<ErrorCode> for a service error;
 // DynamoDB.ValidationException for arguments that are not a request; a
 // .sync or .waitForTaskToken pattern, which the integration does not
 // support, fails with States.Runtime.
@@ -95,7 +97,7 @@ func (p *Port) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskResul
 		if err != nil {
 			return asl.TaskResult{}, failure(err)
 		}
-		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes)})
+		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
 	case "getItem":
 		var in getItemInput
 		if err := strictDecode(raw, &in); err != nil {
@@ -109,7 +111,7 @@ func (p *Port) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskResul
 		if err != nil {
 			return asl.TaskResult{}, failure(err)
 		}
-		out = response(map[string]map[string]any{"Item": fromItem(res.Item)})
+		out = response(map[string]map[string]any{"Item": fromItem(res.Item), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
 	case "updateItem":
 		var in updateItemInput
 		if err := strictDecode(raw, &in); err != nil {
@@ -123,7 +125,7 @@ func (p *Port) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskResul
 		if err != nil {
 			return asl.TaskResult{}, failure(err)
 		}
-		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes)})
+		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
 	case "deleteItem":
 		var in deleteItemInput
 		if err := strictDecode(raw, &in); err != nil {
@@ -137,11 +139,29 @@ func (p *Port) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskResul
 		if err != nil {
 			return asl.TaskResult{}, failure(err)
 		}
-		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes)})
+		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
 	default:
 		return asl.TaskResult{}, &asl.Failure{Name: "States.Runtime", Cause: fmt.Sprintf("%s: the DynamoDB integration has putItem, getItem, updateItem and deleteItem", req.Resource)}
 	}
 	return asl.TaskResult{Output: out}, nil
+}
+
+// capacity is a ConsumedCapacity in the response's JSON form (its set
+// members); nil for none.
+func capacity(cc *types.ConsumedCapacity) map[string]any {
+	if cc == nil {
+		return nil
+	}
+	out := map[string]any{}
+	for name, v := range map[string]*float64{"CapacityUnits": cc.CapacityUnits, "ReadCapacityUnits": cc.ReadCapacityUnits, "WriteCapacityUnits": cc.WriteCapacityUnits} {
+		if v != nil {
+			out[name] = *v
+		}
+	}
+	if cc.TableName != nil {
+		out["TableName"] = *cc.TableName
+	}
+	return out
 }
 
 // response drops absent members (no item is no "Item" key).

@@ -48,6 +48,8 @@ func TestPort(t *testing.T) {
 			wantErr: "DynamoDB.ConditionalCheckFailedException"},
 		{name: "get", req: task("getItem", map[string]any{"TableName": "tbl", "Key": key("A"), "ConsistentRead": true}), want: map[string]any{"Item": item}},
 		{name: "get nothing", req: task("getItem", map[string]any{"TableName": "tbl", "Key": key("B")}), want: map[string]any{}},
+		{name: "consumed capacity, when asked for", req: task("getItem", map[string]any{"TableName": "tbl", "Key": key("B"), "ReturnConsumedCapacity": "TOTAL"}),
+			want: map[string]any{"ConsumedCapacity": map[string]any{"CapacityUnits": 0.5, "TableName": "tbl"}}},
 		{name: "update", req: task("updateItem", map[string]any{
 			"TableName": "tbl", "Key": key("A"), "UpdateExpression": "SET n = n + :one",
 			"ExpressionAttributeValues": map[string]any{":one": map[string]any{"N": "1"}}, "ReturnValues": "UPDATED_NEW",

@@ -49,8 +49,11 @@ type writer struct {
 
 	mu     sync.RWMutex // guards closed against sends on ops
 	closed bool
-	ops    chan *writeOp
-	exited chan struct{}
+
+	closeOnce sync.Once
+	closeErr  error
+	ops       chan *writeOp
+	exited    chan struct{}
 
 	stopCheckpoints chan struct{}
 	checkpointsDone chan struct{}
@@ -181,18 +184,22 @@ func (w *writer) do(ctx context.Context, fn func(ctx context.Context, tx *sql.Tx
 }
 
 // close stops taking operations, lets the writer finish those queued and
-// releases its connection.
+// releases its connection. Closing again waits for the first close and
+// returns its outcome.
 func (w *writer) close() error {
-	w.mu.Lock()
-	if !w.closed {
+	w.closeOnce.Do(func() {
+		w.mu.Lock()
 		w.closed = true
 		close(w.ops)
-	}
-	w.mu.Unlock()
-	<-w.exited
-	close(w.stopCheckpoints)
-	<-w.checkpointsDone
-	return w.conn.Close()
+		w.mu.Unlock()
+		<-w.exited
+		close(w.stopCheckpoints)
+		<-w.checkpointsDone
+		if err := w.conn.Close(); err != nil {
+			w.closeErr = fmt.Errorf("closing the writer's connection: %w", err)
+		}
+	})
+	return w.closeErr
 }
 
 func (w *writer) loop() {

@@ -159,3 +159,22 @@ func TestWALStaysBounded(t *testing.T) {
 		t.Errorf("WAL is %d bytes after %d writes, want at most %d", info.Size(), writes, limit)
 	}
 }
+
+// Closing the writer twice (a DB closed twice) is harmless: the second
+// close returns the first one's outcome, and writes after it are refused.
+func TestWriterCloseTwice(t *testing.T) {
+	ctx := context.Background()
+	d, err := Open(ctx, filepath.Join(t.TempDir(), "bwc.db"), store.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = d.Close() }()
+	for i := range 2 {
+		if err := d.w.close(); err != nil {
+			t.Fatalf("close %d: %v", i+1, err)
+		}
+	}
+	if err := d.write(ctx, func(context.Context, *sql.Tx) error { return nil }); !errors.Is(err, errWriterClosed) {
+		t.Errorf("write after close: %v, want errWriterClosed", err)
+	}
+}
