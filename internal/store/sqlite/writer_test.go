@@ -150,12 +150,15 @@ func TestWALStaysBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without restarts the WAL would hold every page written; restarted
-	// after each checkpoint period, it holds about a twentieth of them:
-	// less than a page per write.
+	// Without restarts the WAL holds every page written: about five pages
+	// per write (measured: 373 MB after 18,541 writes). Restarted after
+	// each checkpoint period, it holds about a twentieth of them, 0.3 pages
+	// per write on a quiet machine and 1.5 on one loaded by other builds,
+	// when checkpoints run late. The limit, 3 pages per write, fails
+	// without restarts and leaves room for a loaded machine.
 	const pageFrame = 4096 + 24
 	t.Logf("WAL is %d bytes after %d writes", info.Size(), writes)
-	if limit := int64(writes * pageFrame); info.Size() > limit {
+	if limit := int64(3 * writes * pageFrame); info.Size() > limit {
 		t.Errorf("WAL is %d bytes after %d writes, want at most %d", info.Size(), writes, limit)
 	}
 }
