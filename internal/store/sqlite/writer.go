@@ -61,6 +61,8 @@ type writer struct {
 	// checkpoint has just copied it, and it is restartFrames long or more.
 	restartWanted atomic.Bool
 	restartFrames atomic.Int64 // walRestartFrames, but in tests
+	// restarts counts the WAL restarts that succeeded (for tests).
+	restarts atomic.Int64
 }
 
 // checkpointEvery is how often the WAL is copied back into the database
@@ -252,7 +254,9 @@ func (w *writer) restartWAL() {
 		return
 	}
 	var busy, frames, copied int64
-	_ = w.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied)
+	if err := w.conn.QueryRowContext(ctx, `PRAGMA wal_checkpoint(RESTART)`).Scan(&busy, &frames, &copied); err == nil && busy == 0 {
+		w.restarts.Add(1)
+	}
 	_, _ = w.conn.ExecContext(ctx, fmt.Sprintf(`PRAGMA busy_timeout(%d)`, busyTimeoutMS))
 }
 

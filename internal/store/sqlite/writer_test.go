@@ -122,9 +122,13 @@ func TestWriteAfterClose(t *testing.T) {
 	}
 }
 
-// TestWALStaysBounded checks that the WAL file stops growing under a
-// steady stream of writes: the writer restarts it after the background
-// checkpoints have copied it.
+// Under continuous writes the WAL never stays fully checkpointed long
+// enough for SQLite to restart it by itself, so it would grow for ever
+// (about five pages per write); the writer restarts it after a background
+// checkpoint has copied it. The test writes without pause until the writer
+// has restarted the WAL three times: how long that takes depends on the
+// machine's load, not whether it happens (without restarts it fails after
+// a minute).
 func TestWALStaysBounded(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "bwc.db")
@@ -136,12 +140,12 @@ func TestWALStaysBounded(t *testing.T) {
 	const restartFrames = 64
 	d.w.restartFrames.Store(restartFrames)
 
-	// Write for twenty checkpoint periods, never letting the writer idle
-	// long enough for SQLite to restart the WAL by itself. Each write puts
-	// several pages in the WAL (the row, the index, their parents).
 	big := strings.Repeat("x", 3000)
 	writes := 0
-	for deadline := time.Now().Add(20 * checkpointEvery); time.Now().Before(deadline); writes++ {
+	for deadline := time.Now().Add(time.Minute); d.w.restarts.Load() < 3; writes++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("the writer restarted the WAL %d times in a minute of writes (%d writes), want 3", d.w.restarts.Load(), writes)
+		}
 		if _, err := d.PutKeyValue(ctx, store.KeyValue{KeyRef: store.KeyRef{Scope: store.ScopeSystem, Name: fmt.Sprint("k", writes)}, Value: big}); err != nil {
 			t.Fatal(err)
 		}
@@ -150,17 +154,7 @@ func TestWALStaysBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Without restarts the WAL holds every page written: about five pages
-	// per write (measured: 373 MB after 18,541 writes). Restarted after
-	// each checkpoint period, it holds about a twentieth of them, 0.3 pages
-	// per write on a quiet machine and 1.5 on one loaded by other builds,
-	// when checkpoints run late. The limit, 3 pages per write, fails
-	// without restarts and leaves room for a loaded machine.
-	const pageFrame = 4096 + 24
-	t.Logf("WAL is %d bytes after %d writes", info.Size(), writes)
-	if limit := int64(3 * writes * pageFrame); info.Size() > limit {
-		t.Errorf("WAL is %d bytes after %d writes, want at most %d", info.Size(), writes, limit)
-	}
+	t.Logf("3 WAL restarts after %d writes; the WAL is %d bytes", writes, info.Size())
 }
 
 // Closing the writer twice (a DB closed twice) is harmless: the second
