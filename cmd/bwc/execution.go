@@ -111,7 +111,7 @@ Flags:
   --rule REF       only executions started by this rule
   --trace-tag T    only executions with this trace tag
   --parent ID      only the children of this execution
-  --limit N        at most N executions (default 50)
+  --limit N        at most N executions; 0, the default, for 50
   --json           print {"items": [...], "next": TOKEN} as the API answers
 
 Output: a table with the id, action, status, start time and rule of each
@@ -120,13 +120,16 @@ execution; with --json the API's answer.
 ` + executionExitCodes,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			c, err := af.client()
-			if err != nil {
-				return err
-			}
 			q.Status = store.ExecutionStatus(status)
 			if status != "" && !q.Status.Valid() {
 				return &exitError{code: 2, msg: fmt.Sprintf("bwc: --status %q is not an execution status", status)}
+			}
+			if q.Limit < 0 {
+				return &exitError{code: 2, msg: fmt.Sprintf("bwc: --limit %d: expected 0 (the default, 50) or more", q.Limit)}
+			}
+			c, err := af.client()
+			if err != nil {
+				return err
 			}
 			list, err := c.Executions(cmd.Context(), q)
 			if err != nil {

@@ -50,7 +50,7 @@ func newInquiryListCmd() *cobra.Command {
 Flags:
   --status S   only inquiries in this status: pending, responded, timeout
                or canceled
-  --limit N    at most N inquiries (default: the API's page size)
+  --limit N    at most N inquiries; 0, the default, for the API's page size
   --json       print {"items": [...], "next": TOKEN} as the API answers
 
 Output: a table with the id, status, the execution that asked, when it was
@@ -64,7 +64,7 @@ asked, and who answered.
 				return &exitError{code: 2, msg: fmt.Sprintf("bwc: --status %q is not an inquiry status: expected pending, responded, timeout or canceled", status)}
 			}
 			if limit < 0 {
-				return &exitError{code: 2, msg: fmt.Sprintf("bwc: --limit %d: expected a positive number", limit)}
+				return &exitError{code: 2, msg: fmt.Sprintf("bwc: --limit %d: expected 0 (the API's page size) or more", limit)}
 			}
 			c, err := af.client()
 			if err != nil {

@@ -66,7 +66,9 @@ Flags:
   --json       print {"items": [...]} with every pair
 
 Output: a table with the name, value, whether it is a secret, when it was
-last set and when it expires.
+last set and when it expires. Every page of the API's answer is read; an
+API that answers a page token it gave before is an error (exit 1), not an
+endless listing.
 
 ` + keyExitCodes,
 		Args: cobra.NoArgs,
@@ -81,6 +83,7 @@ last set and when it expires.
 			}
 			all := api.KeyList{Items: []store.KeyValue{}}
 			q := client.KeyQuery{Scope: scope, Prefix: prefix}
+			seen := map[string]bool{}
 			for {
 				page, err := c.Keys(cmd.Context(), q)
 				if err != nil {
@@ -90,6 +93,11 @@ last set and when it expires.
 				if page.Next == "" {
 					break
 				}
+				if seen[page.Next] {
+					// The API would page forever.
+					return &exitError{code: 1, msg: fmt.Sprintf("bwc: listing %s keys: the API answered the page token %q a second time (after %d keys); expected a new token or none", scope, page.Next, len(all.Items))}
+				}
+				seen[page.Next] = true
 				q.Token = page.Next
 			}
 			if asJSON {

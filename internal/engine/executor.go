@@ -186,8 +186,10 @@ var (
 )
 
 // Start creates the execution (status requested) and runs it in the
-// background. A second Start with the same ExecutionID returns the stored
-// execution and starts nothing.
+// background. One whose context has a NotBefore still to come is created
+// delayed and scheduled when that time comes (after a restart too). A
+// second Start with the same ExecutionID returns the stored execution and
+// starts nothing.
 func (x *Executor) Start(ctx context.Context, req enforcer.StartRequest) (store.Execution, error) {
 	ex := store.Execution{
 		ID:               req.ExecutionID,
@@ -202,7 +204,10 @@ func (x *Executor) Start(ctx context.Context, req enforcer.StartRequest) (store.
 	}
 	held := false
 	var pre *run
-	if x.policies.concurrency[ex.Action] == nil {
+	if ex.Context.NotBefore.After(ex.StartedAt) {
+		ex.Status = store.StatusDelayed
+		ex.StatusLog = []store.StatusChange{{Status: store.StatusRequested, At: ex.StartedAt}, {Status: store.StatusDelayed, At: ex.StartedAt}}
+	} else if x.policies.concurrency[ex.Action] == nil {
 		// Nothing can hold it back: it is scheduled as it is requested,
 		// in one write; the status log still shows both. When a runner
 		// slot is free, it is taken now and the execution is created
@@ -305,6 +310,11 @@ func (x *Executor) execute(ctx context.Context, ex store.Execution, a *pack.Acti
 		x.run(ctx, bg, log, ex, a, params, held)
 		return
 	}
+	if !x.waitUntil(ctx, ex.Context.NotBefore) {
+		// Canceled, or the engine stops: left delayed, it waits for the
+		// rest of its delay after a restart.
+		return
+	}
 	cur, release, ok := x.admit(bg, ex)
 	if !ok {
 		return
@@ -314,6 +324,24 @@ func (x *Executor) execute(ctx context.Context, ex store.Execution, a *pack.Acti
 		return
 	}
 	x.run(ctx, bg, log, cur, a, params, false)
+}
+
+// waitUntil waits until the executor's clock reads t or later (at once
+// for the zero time). It reports false when ctx ends first.
+func (x *Executor) waitUntil(ctx context.Context, t time.Time) bool {
+	for {
+		d := t.Sub(x.opts.Now())
+		if d <= 0 {
+			return true
+		}
+		timer := time.NewTimer(d)
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+			timer.Stop()
+			return false
+		}
+	}
 }
 
 // run takes a runner slot (unless held already), runs the action and
@@ -534,6 +562,9 @@ func (x *Executor) Cancel(ctx context.Context, id string) (store.Execution, erro
 		}
 		if to == store.StatusCanceled {
 			x.emit(ctx, x.opts.Logger, got)
+			if cur.Status == store.StatusDelayed {
+				x.kill(id) // stop its wait
+			}
 		} else if !x.kill(id) {
 			// Nothing runs it here (a run that already ended its attempt):
 			// finish the cancellation.

@@ -216,6 +216,11 @@ func (x *Executor) killed(id string) <-chan struct{} {
 // the new execution's context, linked to the execution first retried), so
 // a restart does not start the count again. The new execution's id is
 // derived from the failed one's, so it is started once.
+//
+// The retry is recorded at once. With a delay it is created delayed, its
+// context's NotBefore the time the delay ends, and scheduled then (see
+// Start): an engine stopped meanwhile starts it at the next start, when
+// its time has come, or after the rest of the delay.
 func (x *Executor) retry(ex store.Execution, params map[string]any) {
 	pol := x.policies.retry[ex.Action]
 	if pol == nil || ex.Status != pol.onStatus {
@@ -236,21 +241,11 @@ func (x *Executor) retry(ex store.Execution, params map[string]any) {
 	if req.Context.RetryOf == "" {
 		req.Context.RetryOf = ex.ID
 	}
-	x.wg.Add(1)
-	go func() {
-		defer x.wg.Done()
-		if pol.delay > 0 {
-			t := time.NewTimer(pol.delay)
-			defer t.Stop()
-			select {
-			case <-t.C:
-			case <-x.root.Done():
-				return
-			}
-		}
-		_, err := x.Start(x.root, req)
-		if err != nil {
-			x.opts.Logger.Error("retrying an execution", "execution", ex.ID, "policy", pol.ref, "err", err)
-		}
-	}()
+	req.Context.NotBefore = time.Time{}
+	if pol.delay > 0 {
+		req.Context.NotBefore = x.opts.Now().Add(pol.delay)
+	}
+	if _, err := x.Start(context.WithoutCancel(x.root), req); err != nil {
+		x.opts.Logger.Error("retrying an execution", "execution", ex.ID, "retry", id, "policy", pol.ref, "err", err)
+	}
 }

@@ -13,9 +13,13 @@ import (
 )
 
 // recover finishes what an earlier process left: executions not started
-// yet are started, executions that were running (their process is gone)
-// are marked abandoned with the reason, and trigger instances recorded but
-// not processed are delivered again (enforcement is idempotent).
+// yet are started (a delayed one whose context has a NotBefore, a retry
+// waiting for its policy's delay, is scheduled when that time comes: at
+// once if it has passed, else after the rest of the delay; it leaves
+// delayed by a compare-and-set on its status, so it runs once), executions
+// that were running (their process is gone) are marked abandoned with the
+// reason, and trigger instances recorded but not processed are delivered
+// again (enforcement is idempotent).
 func (e *Engine) recover(ctx context.Context) error {
 	// Read everything in flight first: what is started below changes
 	// status, and must not be taken for something an earlier process left.

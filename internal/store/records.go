@@ -47,6 +47,10 @@ type ExecutionContext struct {
 	// first retried; RetryAttempt counts the retries (1 for the first).
 	RetryOf      string `json:"retry_of,omitempty"`
 	RetryAttempt int    `json:"retry_attempt,omitempty"`
+	// NotBefore, when set, is the earliest time the execution may be
+	// scheduled (a retry waiting for its policy's delay): until then it
+	// stays delayed.
+	NotBefore time.Time `json:"not_before,omitzero"`
 	// ReRunOf is, for a workflow re-run from given tasks, the execution
 	// re-run; ReRunTasks are the tasks and ReRunStart where it starts.
 	ReRunOf    string         `json:"rerun_of,omitempty"`
@@ -185,6 +189,9 @@ type Inquiry struct {
 	CreatedAt   time.Time       `json:"created_at"`
 	UpdatedAt   time.Time       `json:"updated_at"`
 	ExpiresAt   time.Time       `json:"expires_at,omitzero"`
+	// TimeoutAt is when the inquiry times out unless answered (created_at
+	// plus core.ask's ttl); zero in records written before it existed.
+	TimeoutAt time.Time `json:"timeout_at,omitzero"`
 }
 
 // APIKey is an API key as stored: its hash, never the key.
