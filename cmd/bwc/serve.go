@@ -97,6 +97,9 @@ The local cloud (docs/local-cloud.md) — the AWS path on one machine:
                   by one per Go polling sensor with {"pack", "sensor", "scheduled_time"} at
                   its poll interval, as EventBridge Scheduler does; the
                   engine then fires no timer / runs no polling sensor.
+                  inquiry is also invoked every minute with {"sweep":
+                  true}, as the stack's schedule does: it times out the
+                  inquiries past their ttl.
   --table NAME    the DynamoDB table (BWC_TABLE) in which the rules the
                   stack deploys direct (bwc rule explain) record their
                   enforcements: with --lambda enforcer, their matches

@@ -207,7 +207,7 @@ func startLocalCloud(eng *engine.Engine, o *awsOptions, dbPath string, logger *s
 	if name == "" {
 		name = localcloud.DefaultName
 	}
-	machines, err := localMachines(eng.Content, eng.Packs)
+	machines, err := localMachines(eng.Content)
 	if err != nil {
 		return nil, err
 	}
@@ -296,6 +296,13 @@ func startLocalCloud(eng *engine.Engine, o *awsOptions, dbPath string, logger *s
 		lc.timersDone.Go(func() {
 			if err := localcloud.RunPollers(schedCtx, pollers, f, clock.System(), logger); err != nil {
 				logger.Error("the local polling schedules stopped", "err", err)
+			}
+		})
+	}
+	if f := fns[routes.FunctionInquiry]; f != nil {
+		lc.timersDone.Go(func() {
+			if err := localcloud.RunInquirySweep(schedCtx, f, clock.System(), logger); err != nil {
+				logger.Error("the local inquiry-sweep schedule stopped", "err", err)
 			}
 		})
 	}
@@ -398,9 +405,10 @@ func dynamoClient(region string, o *awsOptions, logger *slog.Logger) (client *dy
 	}
 }
 
-// localMachines are the state machines of the local cloud: every compiled
-// workflow, every hand-written ASL action, and the action machine.
-func localMachines(c *content.Compiled, set *pack.Set) (map[string][]byte, error) {
+// localMachines are the state machines of the local cloud, those the stack
+// deploys: every compiled workflow, every enabled hand-written ASL action
+// (content.Compiled.HandWritten), and the action machine.
+func localMachines(c *content.Compiled) (map[string][]byte, error) {
 	out := map[string][]byte{content.ActionMachineRef: content.ActionMachineDefinition()}
 	for ref, m := range c.Machines {
 		def, err := m.JSON()
@@ -409,10 +417,7 @@ func localMachines(c *content.Compiled, set *pack.Set) (map[string][]byte, error
 		}
 		out[ref] = def
 	}
-	for _, a := range set.Actions() {
-		if a.RunnerType != pack.RunnerASL || a.EntryPointPath == "" {
-			continue
-		}
+	for _, a := range c.HandWritten() {
 		def, err := os.ReadFile(filepath.FromSlash(a.EntryPointPath))
 		if err != nil {
 			return nil, fmt.Errorf("reading the state machine of %s: %w", a.Ref, err)
@@ -438,6 +443,8 @@ func printAWSBanner(w io.Writer, lc *localCloud) {
 			where = "in-process (the engine runs the polling sensors)"
 		case given && fn == "timer":
 			where = u + " (a schedule per timer rule; the engine's own timers do not fire)"
+		case given && fn == "inquiry":
+			where = u + " (and its sweep every minute, which times out inquiries past their ttl)"
 		case given:
 			where = u
 		case fn == "completion":

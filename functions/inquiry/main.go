@@ -1,4 +1,6 @@
-// Command inquiry is BWC's inquiry Lambda function (inquiry responses to Step Functions task tokens). It only wires: the
+// Command inquiry is BWC's inquiry Lambda function (inquiry responses to
+// Step Functions task tokens, and the scheduled sweep that times out
+// inquiries past their ttl). It only wires: the
 // handler is lambdafn's (internal/aws/lambdafn); docs/deploy.md lists its
 // input and environment.
 package main
@@ -25,7 +27,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	h, err := lambdafn.NewHTTP(deps, version)
+	h, err := lambdafn.NewInquiry(deps, version)
 	if err != nil {
 		return err
 	}

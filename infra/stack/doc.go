@@ -6,9 +6,9 @@
 // content becomes and, for each rule, whether the enforcer Lambda or
 // EventBridge itself starts the execution. [New] declares the resources of a
 // plan with aws-cdk-go: the event bus, one EventBridge rule per BWC rule, one
-// Step Functions state machine per workflow plus the generic action state
-// machine, one EventBridge Scheduler schedule per timer and per Go polling
-// sensor, the HTTP API (its routes from internal/api's route table,
+// Step Functions state machine per workflow and per enabled hand-written
+// (asl) action plus the generic action state machine, one EventBridge
+// Scheduler schedule per timer and per Go polling sensor, the HTTP API (its routes from internal/api's route table,
 // internal/api/routes), the DynamoDB table, the KMS key for secrets, the Lambda
 // functions with one least-privilege IAM policy each, and the stack outputs
 // a deploy needs (API URL, table, bus, key, dead-letter queue). The choice

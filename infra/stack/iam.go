@@ -1,19 +1,24 @@
 package stack
 
 import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/bwc-project/bwc/internal/store/dynamo"
 )
 
 // Access is what one function may do, beyond writing its own logs and
 // traces. Each field is a list of IAM actions on one set of resources.
 type Access struct {
-	Table     []string // on the table
-	Indexes   []string // on each GSI (listed one by one, no wildcard)
-	Key       []string // on the secrets KMS key
-	Bus       []string // on the event bus
-	Machines  []string // on every state machine of the stack
-	Execution []string // on the executions of every state machine of the stack
+	Table   []string // on the table
+	Indexes []string // on each GSI (listed one by one, no wildcard)
+	// StatusIndex is on the records-by-status GSI only (dynamo.StatusIndex).
+	StatusIndex []string
+	Key         []string // on the secrets KMS key
+	Bus         []string // on the event bus
+	Machines    []string // on every state machine of the stack
+	Execution   []string // on the executions of every state machine of the stack
 }
 
 // FunctionAccess is the permission table of the functions: the contract the
@@ -50,11 +55,14 @@ func FunctionAccess() map[string]Access {
 			Execution: []string{"states:DescribeExecution"},
 		},
 		// responses: the inquiry record, then the task token; the answered
-		// core.ask execution ends there, so its core.actiontrigger too.
+		// core.ask execution ends there, so its core.actiontrigger too. The
+		// scheduled sweep lists the pending inquiries (the status index)
+		// and times out those past their ttl the same way.
 		FnInquiry: {
-			Table:    []string{"dynamodb:GetItem", "dynamodb:PutItem"},
-			Bus:      []string{"events:PutEvents"},
-			Machines: []string{"states:SendTaskSuccess", "states:SendTaskFailure"},
+			Table:       []string{"dynamodb:GetItem", "dynamodb:PutItem"},
+			StatusIndex: []string{"dynamodb:Query"},
+			Bus:         []string{"events:PutEvents"},
+			Machines:    []string{"states:SendTaskSuccess", "states:SendTaskFailure"},
 		},
 		// every listing (GSIs), key-value pairs (secrets encrypted and
 		// decrypted), API keys, runs, cancels and re-runs.
@@ -76,6 +84,7 @@ func (b *builder) policies() {
 		execs = append(execs, b.executionsARN(m.Ref))
 	}
 	access := FunctionAccess()
+	statusIndex := awscdk.Fn_Join(jsii.String(""), &[]*string{b.s.Table.AttrArn(), jsii.String("/index/" + dynamo.StatusIndex())})
 	for _, fn := range FunctionNames() {
 		a := access[fn]
 		role := b.s.Roles[fn]
@@ -89,6 +98,7 @@ func (b *builder) policies() {
 		}
 		add("Table", a.Table, []*string{b.s.Table.AttrArn()})
 		add("Indexes", a.Indexes, b.indexARNs)
+		add("StatusIndex", a.StatusIndex, []*string{statusIndex})
 		add("Key", a.Key, []*string{b.s.Key.KeyArn()})
 		add("Bus", a.Bus, []*string{b.s.Bus.EventBusArn()})
 		add("Machines", a.Machines, machines)

@@ -3,6 +3,9 @@ package stack
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -74,7 +77,8 @@ type RulePlan struct {
 	Target string
 	Reason string
 	// Machine is the reference of the state machine the execution runs: the
-	// workflow's, or ActionMachineRef for any other action.
+	// workflow's or hand-written asl action's own, or ActionMachineRef for
+	// any other action.
 	Machine string
 	// InputPaths and InputTemplate build, for a direct target, the input of
 	// Machine from the event (placeholder name -> JSON path into the event;
@@ -94,7 +98,8 @@ type RulePlan struct {
 	TargetInputTemplate string
 }
 
-// MachinePlan is one state machine.
+// MachinePlan is one state machine: the action machine, a compiled
+// workflow's, or an enabled asl action's (its hand-written definition).
 type MachinePlan struct {
 	Ref string
 	// Definition is the ASL with its ${...} substitutions left in place.
@@ -150,8 +155,9 @@ func Load(dirs ...string) (*content.Compiled, error) {
 }
 
 // Build plans the stack for compiled content. It fails on a timer that
-// EventBridge Scheduler cannot express and on a workflow that starts a state
-// machine that does not exist.
+// EventBridge Scheduler cannot express, on a workflow that starts a state
+// machine that does not exist, and on a hand-written (asl) definition that
+// cannot be read or uses a substitution the stack cannot fill.
 func Build(c *content.Compiled) (*Plan, error) {
 	p := &Plan{}
 	machines, err := planMachines(c)
@@ -209,7 +215,7 @@ func planTimer(r *rule.Compiled) (TimerPlan, error) {
 
 func planMachines(c *content.Compiled) ([]MachinePlan, error) {
 	byParam := map[string]string{}
-	for _, ref := range c.MachineRefs() {
+	for _, ref := range c.OwnMachineRefs() {
 		byParam[workflow.StateMachineArnParam(ref)] = ref
 	}
 	out := []MachinePlan{{Ref: ActionMachineRef, Definition: ActionMachineDefinition(), RunsActions: true}}
@@ -227,14 +233,62 @@ func planMachines(c *content.Compiled) ([]MachinePlan, error) {
 			}
 			child, ok := byParam[s]
 			if !ok {
-				return nil, fmt.Errorf("state machine %s: substitution ${%s} names no compiled workflow", ref, s)
+				return nil, fmt.Errorf("state machine %s: substitution ${%s} names no compiled workflow or enabled asl action", ref, s)
 			}
 			mp.Children = append(mp.Children, child)
 		}
 		sort.Strings(mp.Children)
 		out = append(out, mp)
 	}
+	for _, a := range c.HandWritten() {
+		if _, ok := c.Machines[a.Ref]; ok {
+			continue
+		}
+		mp, err := planHandWritten(a, byParam)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, mp)
+	}
+	sort.Slice(out[1:], func(i, j int) bool { return out[1+i].Ref < out[1+j].Ref })
 	return out, nil
+}
+
+// substitution matches a ${...} definition substitution.
+var substitution = regexp.MustCompile(`\$\{([^}]*)\}`)
+
+// planHandWritten plans the state machine of an asl action: its entry
+// point file as it is, with the substitutions the workflows' machines get
+// (${RunnerFunctionArn}, ${StateMachineArn_<ref>} of a workflow or another
+// hand-written machine); any other ${...} is refused, since CloudFormation
+// would deploy it unfilled.
+func planHandWritten(a *pack.Action, byParam map[string]string) (MachinePlan, error) {
+	def, err := os.ReadFile(filepath.FromSlash(a.EntryPointPath))
+	if err != nil {
+		return MachinePlan{}, fmt.Errorf("action %s (%s): reading its state machine: %w", a.Ref, a.Pos, err)
+	}
+	if !json.Valid(def) {
+		return MachinePlan{}, fmt.Errorf("action %s: state machine %s: expected an ASL definition in JSON", a.Ref, a.EntryPointPath)
+	}
+	mp := MachinePlan{Ref: a.Ref, Definition: def, WaitsForInquiry: strings.Contains(string(def), ".waitForTaskToken")}
+	children := map[string]bool{}
+	for _, sm := range substitution.FindAllStringSubmatch(string(def), -1) {
+		name := sm[1]
+		if name == "RunnerFunctionArn" {
+			mp.RunsActions = true
+			continue
+		}
+		child, ok := byParam[name]
+		if !ok {
+			return MachinePlan{}, fmt.Errorf("action %s: state machine %s: substitution ${%s} cannot be filled: expected ${RunnerFunctionArn} or ${StateMachineArn_<ref>} of a workflow or enabled asl action", a.Ref, a.EntryPointPath, name)
+		}
+		if !children[child] {
+			children[child] = true
+			mp.Children = append(mp.Children, child)
+		}
+	}
+	sort.Strings(mp.Children)
+	return mp, nil
 }
 
 // planRule decides how a rule's events reach their execution: the same

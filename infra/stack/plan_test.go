@@ -3,6 +3,9 @@ package stack_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -192,5 +195,79 @@ func TestBuildRefusesInexpressiblePoller(t *testing.T) {
 	_, err := stack.Build(c)
 	if !errors.Is(err, timer.ErrNotExpressible) || !strings.Contains(err.Error(), "p.Fast") {
 		t.Fatalf("err %v, want ErrNotExpressible naming p.Fast", err)
+	}
+}
+
+// An enabled asl action becomes a machine of its own, its definition the
+// file as it is; a substitution the stack cannot fill is refused at synth,
+// naming the action and the substitution.
+func TestBuildHandWrittenMachines(t *testing.T) {
+	const task = `{"QueryLanguage":"JSONata","StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Arguments":{"FunctionName":"%s","Payload":{}},"End":true}}}`
+	tests := []struct {
+		name         string
+		def          string
+		wantErr      []string // what the error says; none for success
+		wantRuns     bool
+		wantChildren []string
+	}{
+		{name: "runner", def: fmt.Sprintf(task, "${RunnerFunctionArn}"), wantRuns: true},
+		{name: "child", def: fmt.Sprintf(task, "${StateMachineArn_p_other}"), wantChildren: []string{"p.other"}},
+		{name: "no substitution", def: fmt.Sprintf(task, "arn:aws:lambda:us-east-1:1:function:x")},
+		{name: "unknown substitution", def: fmt.Sprintf(task, "${TableName}"), wantErr: []string{"action p.hand: state machine", "substitution ${TableName} cannot be filled"}},
+		{name: "disabled child", def: fmt.Sprintf(task, "${StateMachineArn_p_off}"), wantErr: []string{"action p.hand", "${StateMachineArn_p_off} cannot be filled"}},
+		{name: "not JSON", def: "States: {}", wantErr: []string{"action p.hand", "expected an ASL definition in JSON"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "p")
+			files := map[string]string{
+				"pack.yaml":                    "ref: p\nname: p\nversion: 1.0.0\ndescription: test\nauthor: bwc\n",
+				"actions/hand.yaml":            "name: hand\nrunner_type: asl\nentry_point: ../statemachines/hand.asl.json\n",
+				"actions/other.yaml":           "name: other\nrunner_type: asl\nentry_point: ../statemachines/other.asl.json\n",
+				"actions/off.yaml":             "name: off\nrunner_type: asl\nenabled: false\nentry_point: ../statemachines/other.asl.json\n",
+				"statemachines/hand.asl.json":  tt.def,
+				"statemachines/other.asl.json": `{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`,
+			}
+			for name, data := range files {
+				if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			c, err := stack.Load(filepath.Dir(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			p, err := stack.Build(c)
+			if len(tt.wantErr) > 0 {
+				if err == nil {
+					t.Fatalf("Build succeeded, want an error with %q", tt.wantErr)
+				}
+				for _, w := range tt.wantErr {
+					if !strings.Contains(err.Error(), w) {
+						t.Errorf("Build: %v, want an error with %q", err, w)
+					}
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			byRef := map[string]stack.MachinePlan{}
+			var refs []string
+			for _, m := range p.Machines {
+				byRef[m.Ref] = m
+				refs = append(refs, m.Ref)
+			}
+			if want := []string{stack.ActionMachineRef, "p.hand", "p.other"}; !reflect.DeepEqual(refs, want) {
+				t.Errorf("machines %v, want %v", refs, want)
+			}
+			m := byRef["p.hand"]
+			if string(m.Definition) != tt.def || m.RunsActions != tt.wantRuns || !reflect.DeepEqual(m.Children, tt.wantChildren) {
+				t.Errorf("p.hand planned as %+v (definition %s), want runs actions %v, children %v", m, m.Definition, tt.wantRuns, tt.wantChildren)
+			}
+		})
 	}
 }

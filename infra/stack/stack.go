@@ -72,6 +72,8 @@ type Stack struct {
 	Schedules      map[string]awsscheduler.CfnSchedule
 	// Pollers are the polling sensors' schedules, by sensor reference.
 	Pollers map[string]awsscheduler.CfnSchedule
+	// InquirySweep is the schedule of the inquiry function's sweep.
+	InquirySweep awsscheduler.CfnSchedule
 }
 
 // Metadata keys recorded on each EventBridge rule (CloudFormation resource
@@ -178,6 +180,7 @@ func New(scope constructs.Construct, id string, props Props) (*Stack, error) {
 	if err := b.schedules(); err != nil {
 		return nil, fmt.Errorf("building stack %s: %w", id, err)
 	}
+	b.inquirySweep()
 	b.completion()
 	if err := b.api(); err != nil {
 		return nil, fmt.Errorf("building stack %s: %w", id, err)
@@ -348,7 +351,7 @@ func (b *builder) machines() {
 		sm := awsstepfunctions.NewStateMachine(b.s.Stack, jsii.String(id), &awsstepfunctions.StateMachineProps{
 			StateMachineName:        jsii.String(name),
 			DefinitionBody:          awsstepfunctions.DefinitionBody_FromString(jsii.String(string(m.Definition))),
-			DefinitionSubstitutions: &subs,
+			DefinitionSubstitutions: subsOrNil(subs),
 			Logs: &awsstepfunctions.LogOptions{
 				Destination:          b.logGroup(id+"Logs", "/aws/vendedlogs/states/"+name),
 				Level:                awsstepfunctions.LogLevel_ALL,
@@ -384,6 +387,15 @@ func (b *builder) machines() {
 		}
 		b.s.Machines[m.Ref] = sm
 	}
+}
+
+// subsOrNil gives no substitutions to a definition that uses none (a
+// hand-written machine with no task).
+func subsOrNil(subs map[string]*string) *map[string]*string {
+	if len(subs) == 0 {
+		return nil
+	}
+	return &subs
 }
 
 func (b *builder) rules() error {

@@ -358,8 +358,9 @@ func TestSynth(t *testing.T) {
 		if directs == 0 {
 			t.Error("no direct rule in the test packs")
 		}
-		if len(machines) != len(c.Machines)+1+directs {
-			t.Errorf("%d state machines, want %d workflows + the action machine + %d direct rules", len(machines), len(c.Machines), directs)
+		hand := c.HandWritten()
+		if len(machines) != len(c.Machines)+len(hand)+1+directs {
+			t.Errorf("%d state machines, want %d workflows + %d hand-written + the action machine + %d direct rules", len(machines), len(c.Machines), len(hand), directs)
 		}
 		for ref, m := range c.Machines {
 			want, err := m.JSON()
@@ -373,6 +374,38 @@ func TestSynth(t *testing.T) {
 			checkMachine(t, s, ref, want, m.Substitutions)
 		}
 		checkMachine(t, s, stack.ActionMachineRef, stack.ActionMachineDefinition(), []string{"RunnerFunctionArn"})
+
+		// each enabled asl action's machine: its entry point file as it
+		// is, with the substitutions it uses filled; none for a disabled one
+		wantHand := map[string][]string{
+			"infratest.fanout": {"RunnerFunctionArn", workflow.StateMachineArnParam("infratest.again")},
+			"infratest.shape":  nil,
+		}
+		var gotHand []string
+		for _, a := range hand {
+			gotHand = append(gotHand, a.Ref)
+		}
+		if want := []string{"infratest.fanout", "infratest.shape"}; !reflect.DeepEqual(gotHand, want) {
+			t.Errorf("hand-written machines %v, want %v", gotHand, want)
+		}
+		if _, ok := s.st.Machines["infratest.shape_off"]; ok {
+			t.Error("the disabled asl action infratest.shape_off has a state machine")
+		}
+		for ref, subs := range wantHand {
+			a := c.Packs.Action(ref)
+			if a == nil {
+				t.Fatalf("no action %s in the test packs", ref)
+			}
+			def, err := os.ReadFile(filepath.FromSlash(a.EntryPointPath))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := s.st.Machines[ref]; !ok {
+				t.Errorf("asl action %s: no state machine", ref)
+				continue
+			}
+			checkMachine(t, s, ref, def, subs)
+		}
 
 		// each direct rule's machine: the generated ASL (the golden file,
 		// for the examples), the table and the rule's machine substituted,
@@ -457,6 +490,23 @@ func TestSynth(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("role of infratest.greet:\n  %s\nwant\n  %s", strings.Join(got, "\n  "), strings.Join(want, "\n  "))
 		}
+		// the hand-written machines' roles: what their definitions use, no more
+		for ref, wantRole := range map[string][]string{"infratest.fanout": want, "infratest.shape": nil} {
+			sm, ok := s.st.Machines[ref]
+			if !ok {
+				continue
+			}
+			role := s.logicalID(sm.Role().Node().DefaultChild().(awscdk.CfnElement))
+			var got []string
+			for _, l := range s.statements(role) {
+				if !strings.HasPrefix(l, "logs:") && !strings.HasPrefix(l, "xray:") {
+					got = append(got, l)
+				}
+			}
+			if !reflect.DeepEqual(got, wantRole) {
+				t.Errorf("role of %s:\n  %s\nwant\n  %s", ref, strings.Join(got, "\n  "), strings.Join(wantRole, "\n  "))
+			}
+		}
 	})
 
 	t.Run("functions", func(t *testing.T) {
@@ -533,8 +583,8 @@ func TestSynth(t *testing.T) {
 
 	t.Run("schedules", func(t *testing.T) {
 		scheds := s.ofType("AWS::Scheduler::Schedule")
-		if len(scheds) != len(s.plan.Timers)+len(s.plan.Pollers) {
-			t.Errorf("%d schedules, want %d timers and %d pollers", len(scheds), len(s.plan.Timers), len(s.plan.Pollers))
+		if len(scheds) != len(s.plan.Timers)+len(s.plan.Pollers)+1 {
+			t.Errorf("%d schedules, want %d timers, %d pollers and the inquiry sweep", len(scheds), len(s.plan.Timers), len(s.plan.Pollers))
 		}
 		timerFn := hashSuffix.ReplaceAllString(s.logicalID(s.st.Functions[stack.FnTimer].Node().DefaultChild().(awscdk.CfnElement)), "")
 		for _, tp := range s.plan.Timers {
@@ -598,6 +648,32 @@ func TestSynth(t *testing.T) {
 				"Name": "bwc-poll-infratest.Probe", "ScheduleExpression": "rate(5 minutes)",
 			})
 		})
+	})
+
+	// The inquiry function is invoked every minute with {"sweep": true}
+	// (lambdafn.SweepInquiries), by a role that may invoke it and nothing
+	// else.
+	t.Run("inquiry sweep", func(t *testing.T) {
+		r, ok := s.ofType("AWS::Scheduler::Schedule")[s.logicalID(s.st.InquirySweep)]
+		if !ok {
+			t.Fatal("no inquiry-sweep schedule")
+		}
+		p := r.Properties
+		if p["Name"] != "bwc-inquiry-sweep" || p["ScheduleExpression"] != "rate(1 minute)" || p["State"] != "ENABLED" {
+			t.Errorf("inquiry sweep: %v %v %v, want bwc-inquiry-sweep rate(1 minute) ENABLED", p["Name"], p["ScheduleExpression"], p["State"])
+		}
+		inquiryFn := hashSuffix.ReplaceAllString(s.logicalID(s.st.Functions[stack.FnInquiry].Node().DefaultChild().(awscdk.CfnElement)), "")
+		target := p["Target"].(map[string]any)
+		if render(target["Arn"]) != inquiryFn+".Arn" || render(target["RoleArn"]) != "InquirySweepRole.Arn" {
+			t.Errorf("inquiry sweep: target %s role %s", render(target["Arn"]), render(target["RoleArn"]))
+		}
+		var input map[string]any
+		if err := json.Unmarshal([]byte(target["Input"].(string)), &input); err != nil || !reflect.DeepEqual(input, map[string]any{"sweep": true}) {
+			t.Errorf("inquiry sweep: input %v (%v), want {\"sweep\": true}", target["Input"], err)
+		}
+		if got, want := s.statements("InquirySweepRole"), []string{"lambda:InvokeFunction on " + inquiryFn + ".Arn"}; !reflect.DeepEqual(got, want) {
+			t.Errorf("inquiry sweep role: %v, want %v", got, want)
+		}
 	})
 
 	t.Run("routes", func(t *testing.T) {
@@ -774,7 +850,8 @@ func checkMachine(t *testing.T, s *synth, ref string, def []byte, subs []string)
 		t.Errorf("state machine %s: name %v", ref, p["StateMachineName"])
 	}
 	gotSubs := map[string]string{}
-	for k, v := range p["DefinitionSubstitutions"].(map[string]any) {
+	given, _ := p["DefinitionSubstitutions"].(map[string]any)
+	for k, v := range given {
 		gotSubs[k] = render(v)
 	}
 	wantSubs := map[string]string{}
@@ -830,7 +907,10 @@ func functionPolicies(s *synth) []policyCase {
 		{stack.FnEnforcer, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:Encrypt", key), on("states:StartExecution", machines...)}},
 		{stack.FnRunner, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:Encrypt", key), on("events:PutEvents", bus)}},
 		{stack.FnCompletion, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("events:PutEvents", bus), on("states:DescribeExecution", execs...)}},
-		{stack.FnInquiry, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("events:PutEvents", bus), on("states:SendTaskFailure,states:SendTaskSuccess", machines...)}},
+		{stack.FnInquiry, []string{
+			on("dynamodb:GetItem,dynamodb:PutItem", table), on("dynamodb:Query", "Table.Arn/index/GSI3"), // the sweep: pending inquiries by status
+			on("events:PutEvents", bus), on("states:SendTaskFailure,states:SendTaskSuccess", machines...),
+		}},
 		{stack.FnAPI, []string{
 			on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table),
 			on("dynamodb:Query", indexes...), on("kms:Decrypt,kms:Encrypt", key),

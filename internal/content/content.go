@@ -66,6 +66,51 @@ func (c *Compiled) MachineRefs() []string {
 	return refs
 }
 
+// HandWritten returns the enabled actions of runner type asl that have an
+// entry point (a hand-written ASL definition), sorted by reference. On AWS
+// each runs on a state machine of its own, as a workflow does, its
+// definition the entry point file.
+func (c *Compiled) HandWritten() []*pack.Action {
+	if c.Packs == nil {
+		return nil
+	}
+	var out []*pack.Action
+	for _, a := range c.Packs.Actions() {
+		if isHandWritten(a) {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func isHandWritten(a *pack.Action) bool {
+	return a != nil && a.RunnerType == pack.RunnerASL && a.Enabled && a.EntryPointPath != ""
+}
+
+// HasMachine reports whether action ref runs on a state machine of its own
+// on AWS: a compiled workflow, or an action of HandWritten. Every other
+// action runs on the action machine (ActionMachineRef).
+func (c *Compiled) HasMachine(ref string) bool {
+	if _, ok := c.Machines[ref]; ok {
+		return true
+	}
+	return c.Packs != nil && isHandWritten(c.Packs.Action(ref))
+}
+
+// OwnMachineRefs returns, sorted, the references of every action with a
+// state machine of its own (HasMachine): the compiled workflows and the
+// hand-written asl actions.
+func (c *Compiled) OwnMachineRefs() []string {
+	refs := c.MachineRefs()
+	for _, a := range c.HandWritten() {
+		if _, ok := c.Machines[a.Ref]; !ok {
+			refs = append(refs, a.Ref)
+		}
+	}
+	sort.Strings(refs)
+	return refs
+}
+
 // Kinds resolves action references for the workflow compiler.
 func Kinds(set *pack.Set) workflow.ActionKinds {
 	return func(ref string) (string, bool) {

@@ -58,7 +58,8 @@ type AWSPath struct {
 	Path   string `json:"path"`
 	Reason string `json:"reason"`
 	// Machine is the reference of the state machine the execution runs: the
-	// workflow's, or ActionMachineRef for any other action.
+	// workflow's or hand-written asl action's own (Compiled.HasMachine), or
+	// ActionMachineRef for any other action.
 	Machine string `json:"machine"`
 	// DirectMachine is, for a direct path, the state machine EventBridge
 	// starts (DirectMachineRef), which records the enforcement and starts
@@ -83,9 +84,16 @@ type AWSPath struct {
 // It is a pure function; the error is only for a parameter value that
 // cannot be encoded as JSON.
 func RulePath(r *rule.Compiled, machines map[string]*workflow.Machine) (AWSPath, error) {
+	_, own := machines[r.Action.Ref]
+	return rulePath(r, own)
+}
+
+// rulePath is RulePath for an action that runs on a state machine of its
+// own (own: a workflow or a hand-written asl action, whose machine gets
+// the parameters as its input) or on the action machine.
+func rulePath(r *rule.Compiled, own bool) (AWSPath, error) {
 	p := AWSPath{Path: PathEnforcer, Machine: ActionMachineRef}
-	_, isWorkflow := machines[r.Action.Ref]
-	if isWorkflow {
+	if own {
 		p.Machine = r.Action.Ref
 	}
 	if r.Residual != "" {
@@ -96,7 +104,7 @@ func RulePath(r *rule.Compiled, machines map[string]*workflow.Machine) (AWSPath,
 		p.Reason = "its parameters call " + strings.Join(fns, ", ") + ", which only the enforcer provides"
 		return p, nil
 	}
-	paths, tmpl, err := directInput(r, isWorkflow)
+	paths, tmpl, err := directInput(r, own)
 	if err != nil {
 		var nt *notTransformable
 		if errors.As(err, &nt) {
@@ -155,16 +163,17 @@ func (e *notTransformable) Error() string {
 var plainPath = regexp.MustCompile(`^\{%\s*\$(trigger|event)((?:\.[A-Za-z_][A-Za-z0-9_]*)+)\s*%\}$`)
 
 // directInput builds the input transformer of a rule whose parameters are
-// constants or plain paths: for a workflow, its input is the parameters; for
+// constants or plain paths: for an action with a machine of its own (a
+// workflow, a hand-written asl action), its input is the parameters; for
 // another action, the generic action machine's input {action, parameters,
 // context}.
-func directInput(r *rule.Compiled, isWorkflow bool) (map[string]string, string, error) {
+func directInput(r *rule.Compiled, ownMachine bool) (map[string]string, string, error) {
 	t := &transformer{paths: map[string]string{}}
 	params, err := t.value(r.Action.Parameters, "")
 	if err != nil {
 		return nil, "", err
 	}
-	if isWorkflow {
+	if ownMachine {
 		return t.paths, params, nil
 	}
 	t.paths["trigger_instance_id"] = "$.detail.trigger_instance_id"
@@ -247,12 +256,13 @@ func literal(v any, at string) (string, error) {
 	return string(b), nil
 }
 
-// RulePath is the package's RulePath with what only the packs know: a rule
+// RulePath is the package's RulePath with what only the packs know: an
+// action of HandWritten runs on its own state machine, as a workflow; a rule
 // that sets a secret parameter of its action keeps the enforcer, which
 // seals the value in the execution record, instead of sending it through
 // the direct machine's input in clear.
 func (c *Compiled) RulePath(r *rule.Compiled) (AWSPath, error) {
-	p, err := RulePath(r, c.Machines)
+	p, err := rulePath(r, c.HasMachine(r.Action.Ref))
 	if err != nil || p.Path != PathDirect || c.Packs == nil {
 		return p, err
 	}

@@ -2,6 +2,7 @@ package content
 
 import (
 	"reflect"
+	"strings"
 	"testing"
 	"testing/fstest"
 
@@ -134,5 +135,63 @@ func TestCompiledRulePathKeepsSecretsOffTheDirectPath(t *testing.T) {
 		if got.Path != want.Path || got.Machine != want.Machine || got.DirectMachine != want.DirectMachine || (want.Reason != "" && got.Reason != want.Reason) {
 			t.Errorf("%s: path %+v, want %+v", ref, got, want)
 		}
+	}
+}
+
+// An enabled asl action runs on a state machine of its own, as a workflow:
+// its rules name that machine, and a direct rule's input is the parameters
+// (not the action machine's {action, parameters, context}). A disabled one
+// has no machine.
+func TestCompiledRulePathOfHandWrittenActions(t *testing.T) {
+	fsys := fstest.MapFS{
+		"p/pack.yaml":                   {Data: []byte("ref: p\nname: p\nversion: 1.0.0\ndescription: test\nauthor: bwc\n")},
+		"p/sensors/s.yaml":              {Data: []byte("class_name: s\ntrigger_types:\n  - name: event\n    payload_schema:\n      type: object\n")},
+		"p/actions/hand.yaml":           {Data: []byte("name: hand\nrunner_type: asl\nentry_point: ../statemachines/hand.asl.json\nparameters:\n  msg: {type: string}\n")},
+		"p/actions/off.yaml":            {Data: []byte("name: off\nrunner_type: asl\nenabled: false\nentry_point: ../statemachines/hand.asl.json\nparameters:\n  msg: {type: string}\n")},
+		"p/statemachines/hand.asl.json": {Data: []byte(`{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)},
+	}
+	for _, name := range []string{"hand", "off"} {
+		fsys["p/rules/"+name+".yaml"] = &fstest.MapFile{Data: []byte("name: " + name + "\npack: p\nenabled: true\ntrigger:\n  type: p.event\naction:\n  ref: p." + name + "\n  parameters:\n    msg: \"{{ trigger.msg }}\"\n")}
+	}
+	set, diags := pack.Load(fsys, "packs")
+	if len(diags) > 0 {
+		t.Fatalf("loading: %v", diags)
+	}
+	c, cdiags := Compile(set)
+	if len(cdiags) > 0 {
+		t.Fatalf("compiling: %v", cdiags)
+	}
+	var hand []string
+	for _, a := range c.HandWritten() {
+		hand = append(hand, a.Ref)
+	}
+	if len(hand) != 1 || hand[0] != "p.hand" || !c.HasMachine("p.hand") || c.HasMachine("p.off") || strings.Join(c.OwnMachineRefs(), ",") != "p.hand" {
+		t.Errorf("hand-written %v, own machines %v, want p.hand only", hand, c.OwnMachineRefs())
+	}
+	for _, tc := range []struct {
+		rule, machine, template string
+	}{
+		{rule: "p.hand", machine: "p.hand", template: `{"msg":<p0>}`},
+		{rule: "p.off", machine: ActionMachineRef},
+	} {
+		t.Run(tc.rule, func(t *testing.T) {
+			r, ok := c.Rules.Get(tc.rule)
+			if !ok {
+				t.Fatalf("no compiled rule %s", tc.rule)
+			}
+			got, err := c.RulePath(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Path != PathDirect || got.Machine != tc.machine {
+				t.Errorf("path %s on %s, want direct on %s", got.Path, got.Machine, tc.machine)
+			}
+			if tc.template != "" && got.InputTemplate != tc.template {
+				t.Errorf("input template %s, want %s", got.InputTemplate, tc.template)
+			}
+			if tc.template == "" && !strings.Contains(got.InputTemplate, `"action":`) {
+				t.Errorf("input template %s, want the action machine's input", got.InputTemplate)
+			}
+		})
 	}
 }

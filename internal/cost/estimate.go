@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 
@@ -341,17 +343,21 @@ func (e *estimator) typicalRun(ref string) (Run, error) {
 		return r, nil
 	}
 	var def []byte
-	if ref == content.ActionMachineRef {
+	var err error
+	switch m, ok := e.c.Machines[ref]; {
+	case ref == content.ActionMachineRef:
 		def = content.ActionMachineDefinition()
-	} else {
-		m, ok := e.c.Machines[ref]
-		if !ok {
-			return Run{}, fmt.Errorf("state machine %s does not exist", ref)
-		}
-		var err error
+	case ok:
 		if def, err = m.JSON(); err != nil {
 			return Run{}, fmt.Errorf("encoding state machine %s: %w", ref, err)
 		}
+	case e.c.HasMachine(ref):
+		// A hand-written (asl) action: its entry point is its definition.
+		if def, err = os.ReadFile(filepath.FromSlash(e.c.Packs.Action(ref).EntryPointPath)); err != nil {
+			return Run{}, fmt.Errorf("reading state machine %s: %w", ref, err)
+		}
+	default:
+		return Run{}, fmt.Errorf("state machine %s does not exist", ref)
 	}
 	r, err := TypicalRun(def)
 	if err != nil {
@@ -438,10 +444,22 @@ func (e *estimator) lines(u Usage, n float64) []Line {
 	}
 }
 
-// monthly are the fixed costs: the KMS key, and the polls of every polling
-// sensor (Scheduler, the poller function, its logs).
+// monthly are the fixed costs: the KMS key, the inquiry sweep (Scheduler
+// invokes the inquiry function every minute, which reads the pending
+// inquiries: one Query), and the polls of every polling sensor
+// (Scheduler, the poller function, its logs).
 func (e *estimator) monthly() ([]Line, float64) {
 	out := []Line{{SvcKMS, "the secrets key", e.p[PriceKMSKey].Each()}}
+	sweeps := HoursPerMonth * 60.0
+	sweep := &usage{Usage: Usage{Invocations: map[string]float64{}}, a: e.a}
+	sweep.SchedulerInvocations = 1
+	sweep.invoke(FnInquiry, 1)
+	sweep.ReadUnits = 1
+	sweepUSD := 0.0
+	for _, l := range e.lines(sweep.Usage, sweeps) {
+		sweepUSD += l.USD
+	}
+	out = append(out, Line{"Inquiries", fmt.Sprintf("the inquiry sweep: %s invocations (every minute)", num(sweeps)), sweepUSD})
 	if e.c.Packs != nil {
 		for _, s := range e.c.Packs.Sensors() {
 			if !s.Enabled || s.EntryPointPath == "" {

@@ -168,12 +168,17 @@ func TestEstimateRules(t *testing.T) {
 	})
 
 	t.Run("monthly", func(t *testing.T) {
-		// the KMS key, and the probe polled every 300 s for 730 hours
+		// the KMS key; the inquiry sweep every minute for 730 hours
+		// (Scheduler, the inquiry function for 30 ms, its log, one read
+		// unit); and the probe polled every 300 s
+		sweeps := 730.0 * 60
+		sweep := sweeps * (1.00/1e6 + 0.20/1e6 + 0.5*0.03*0.0000133334 + 1024.0/(1<<30)*0.50 + 0.125/1e6)
 		polls := 730.0 * 3600 / 300
 		probe := polls * (1.00/1e6 + 0.20/1e6 + 0.5*0.5*0.0000133334 + 1024.0/(1<<30)*0.50)
-		if len(rep.Monthly) != 2 || math.Abs(rep.Monthly[0].USD-1) > 1e-9 || math.Abs(rep.Monthly[1].USD-probe) > 1e-9 ||
-			!strings.Contains(rep.Monthly[1].What, "infratest.Probe") {
-			t.Errorf("monthly %+v, want the key and the probe's $%v", rep.Monthly, probe)
+		if len(rep.Monthly) != 3 || math.Abs(rep.Monthly[0].USD-1) > 1e-9 || math.Abs(rep.Monthly[1].USD-sweep) > 1e-9 ||
+			!strings.Contains(rep.Monthly[1].What, "inquiry sweep") || math.Abs(rep.Monthly[2].USD-probe) > 1e-9 ||
+			!strings.Contains(rep.Monthly[2].What, "infratest.Probe") {
+			t.Errorf("monthly %+v, want the key, the sweep's $%v and the probe's $%v", rep.Monthly, sweep, probe)
 		}
 	})
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/bwc-project/bwc/internal/store"
 )
@@ -55,4 +56,60 @@ func RespondInquiry(ctx context.Context, st InquiryStore, id string, response ma
 		return got, fmt.Errorf("responding to inquiry %s: %w", id, err)
 	}
 	return got, nil
+}
+
+// ErrNameInquiryTimeout is the error a core.ask task fails with when nobody
+// answers its inquiry within its ttl, in both engines.
+const ErrNameInquiryTimeout = "bwc.InquiryTimeout"
+
+// DefaultInquiryTTL is how long an inquiry waits when core.ask gives no ttl.
+const DefaultInquiryTTL = 24 * time.Hour
+
+// InquiryTTL reads core.ask's ttl parameter (minutes, as in st2): a
+// positive number, else [DefaultInquiryTTL].
+func InquiryTTL(v any) time.Duration {
+	var n float64
+	switch x := v.(type) {
+	case float64:
+		n = x
+	case int64:
+		n = float64(x)
+	case int:
+		n = float64(x)
+	}
+	if n <= 0 {
+		return DefaultInquiryTTL
+	}
+	return time.Duration(n * float64(time.Minute))
+}
+
+// InquiryDeadline is when inquiry q times out: its TimeoutAt, or for a
+// record without one (written before the field existed) its creation plus
+// [DefaultInquiryTTL].
+func InquiryDeadline(q store.Inquiry) time.Time {
+	if !q.TimeoutAt.IsZero() {
+		return q.TimeoutAt
+	}
+	return q.CreatedAt.Add(DefaultInquiryTTL)
+}
+
+// InquiryExpired reports whether q is pending and past its deadline at now.
+func InquiryExpired(q store.Inquiry, now time.Time) bool {
+	return q.Status == store.InquiryPending && !now.Before(InquiryDeadline(q))
+}
+
+// TimeoutInquiry moves pending inquiry id to timeout, compare-and-set, as
+// both engines end an unanswered inquiry; only the caller that gets a nil
+// error ends the waiting task, so a timeout and a response (or two
+// sweeps) racing end it once. The message is the one the task fails with
+// (error [ErrNameInquiryTimeout]). Outcomes: the inquiry as resolved and
+// its message; the current record and store.ErrConflict when it is no
+// longer pending (answered, canceled, or timed out by someone else);
+// store.ErrNotFound; a storage error.
+func TimeoutInquiry(ctx context.Context, st InquiryStore, id string) (store.Inquiry, string, error) {
+	got, err := st.ResolveInquiry(ctx, id, store.InquiryTimeout, nil, "")
+	if err != nil {
+		return got, "", fmt.Errorf("timing out inquiry %s: %w", id, err)
+	}
+	return got, fmt.Sprintf("inquiry %s got no response within %s", id, InquiryDeadline(got).Sub(got.CreatedAt)), nil
 }

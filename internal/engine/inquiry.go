@@ -20,7 +20,7 @@ import (
 const InquiryTrigger = "core.inquiry"
 
 // ErrNameInquiryTimeout: nobody answered an inquiry within its ttl.
-const ErrNameInquiryTimeout = "bwc.InquiryTimeout"
+const ErrNameInquiryTimeout = enforcer.ErrNameInquiryTimeout
 
 // InquiryStore keeps inquiries; store.Store satisfies it.
 type InquiryStore interface {
@@ -67,10 +67,7 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 	if err != nil {
 		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameInvalidParameters, Err: fmt.Errorf("schema: %w", err)}
 	}
-	ttl := 24 * time.Hour
-	if n, ok := asNumber(p("ttl")); ok && n > 0 {
-		ttl = time.Duration(n * float64(time.Minute))
-	}
+	ttl := enforcer.InquiryTTL(p("ttl"))
 	route, _ := p("route").(string)
 	id := InquiryID(req.ExecutionID)
 	ch := make(chan json.RawMessage, 1)
@@ -82,9 +79,11 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 		delete(q.waiting, id)
 		q.mu.Unlock()
 	}()
+	at := q.now()
 	inq, err := q.st.CreateInquiry(ctx, store.Inquiry{
 		ID: id, ExecutionID: req.ExecutionID, Schema: schema,
 		Users: stringList(p("users")), Roles: stringList(p("roles")),
+		CreatedAt: at, TimeoutAt: at.Add(ttl),
 	})
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("recording inquiry %s: %w", id, err)}
@@ -105,8 +104,11 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 	}
 	// The ttl runs from the inquiry's creation, also across a restart.
 	wait := ttl
-	if !inq.CreatedAt.IsZero() {
-		wait = time.Until(inq.CreatedAt.Add(ttl))
+	if inq.TimeoutAt.IsZero() && !inq.CreatedAt.IsZero() {
+		inq.TimeoutAt = inq.CreatedAt.Add(ttl) // a record from before TimeoutAt
+	}
+	if !inq.TimeoutAt.IsZero() {
+		wait = time.Until(enforcer.InquiryDeadline(inq))
 	}
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
@@ -114,8 +116,15 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 	case resp := <-ch:
 		return runner.Result{Value: map[string]any{"response": decode(resp)}}, nil
 	case <-timer.C:
-		_, _ = q.st.ResolveInquiry(context.WithoutCancel(ctx), id, store.InquiryTimeout, nil, "")
-		return runner.Result{}, &runner.ActionError{Name: ErrNameInquiryTimeout, Err: fmt.Errorf("inquiry %s got no response within %s", id, ttl)}
+		got, msg, err := enforcer.TimeoutInquiry(context.WithoutCancel(ctx), q.st, id)
+		if errors.Is(err, store.ErrConflict) && got.Status == store.InquiryResponded {
+			// Answered as the ttl ran out: the response won.
+			return runner.Result{Value: map[string]any{"response": decode(got.Response)}}, nil
+		}
+		if msg == "" {
+			msg = fmt.Sprintf("inquiry %s got no response within %s", id, ttl)
+		}
+		return runner.Result{}, &runner.ActionError{Name: ErrNameInquiryTimeout, Err: errors.New(msg)}
 	case <-ctx.Done():
 		if q.stopping != nil && q.stopping() {
 			// The engine stops: the inquiry stays pending, and is waited
@@ -149,18 +158,6 @@ func (q *inquirer) Respond(ctx context.Context, id string, response map[string]a
 		}
 	}
 	return got, nil
-}
-
-func asNumber(v any) (float64, bool) {
-	switch x := v.(type) {
-	case float64:
-		return x, true
-	case int64:
-		return float64(x), true
-	case int:
-		return float64(x), true
-	}
-	return 0, false
 }
 
 func stringList(v any) []string {

@@ -127,3 +127,32 @@ func RunPollers(ctx context.Context, pollers []Poller, fn Function, clk clock.Cl
 	}
 	return nil
 }
+
+// InquirySweepInput is what the stack's inquiry-sweep schedule sends the
+// inquiry function.
+const InquirySweepInput = `{"sweep":true}`
+
+// InquirySweepEvery is the interval of the stack's inquiry-sweep schedule.
+const InquirySweepEvery = time.Minute
+
+// RunInquirySweep stands in for the stack's inquiry-sweep schedule: every
+// minute it invokes fn (the inquiry function) with {"sweep": true}, which
+// times out the inquiries nobody answered within their ttl (failures are
+// logged; the next sweep comes a minute later). It returns when ctx ends.
+func RunInquirySweep(ctx context.Context, fn Function, clk clock.Clock, log *slog.Logger) error {
+	if log == nil {
+		log = slog.Default()
+	}
+	s := timer.NewScheduler(clk, func(ctx context.Context, ev timer.Event) {
+		if _, err := fn.Invoke(ctx, []byte(InquirySweepInput)); err != nil && ctx.Err() == nil {
+			log.Error("invoking the inquiry function's sweep", "at", ev.At, "err", err)
+		}
+	})
+	if _, err := s.Add("inquiry-sweep", timer.Interval{Every: InquirySweepEvery}, nil); err != nil {
+		return fmt.Errorf("scheduling the inquiry sweep: %w", err)
+	}
+	if err := s.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return fmt.Errorf("running the inquiry sweep's schedule: %w", err)
+	}
+	return nil
+}

@@ -85,3 +85,26 @@ func TestRunPollers(t *testing.T) {
 		t.Errorf("polls %v, want p.fast 6 and p.slow 1", counts)
 	}
 }
+
+func TestRunInquirySweep(t *testing.T) {
+	clk := clock.NewFake(time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC))
+	fn := newRecorder(nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- RunInquirySweep(ctx, fn, clk, nil) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}()
+	if err := clk.WaitTimers(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i <= 2; i++ {
+		clk.Advance(time.Minute)
+		if got := fn.next(t); len(got) != 1 || got["sweep"] != true {
+			t.Errorf("sweep %d: input %v, want {\"sweep\": true}", i, got)
+		}
+	}
+}

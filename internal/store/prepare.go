@@ -200,6 +200,9 @@ func PrepareInquiry(q Inquiry, now time.Time, r Retention) (Inquiry, error) {
 	}
 	q.CreatedAt = q.CreatedAt.UTC()
 	q.UpdatedAt = q.CreatedAt
+	if !q.TimeoutAt.IsZero() {
+		q.TimeoutAt = q.TimeoutAt.UTC()
+	}
 	q.ExpiresAt = expiry(q.CreatedAt, r.Inquiries)
 	return q, nil
 }

@@ -140,7 +140,7 @@ func (h *Completion) machineRef(ctx context.Context, arn string) string {
 	if name == stepfunctions.MachineName(h.d.Name, content.ActionMachineRef) {
 		return content.ActionMachineRef
 	}
-	for ref := range h.d.Content.Machines {
+	for _, ref := range h.d.Content.OwnMachineRefs() {
 		if stepfunctions.MachineName(h.d.Name, ref) == name {
 			return ref
 		}

@@ -294,10 +294,10 @@ func (d *Deps) machines(ctx context.Context) stepfunctions.Machines {
 	}
 	account := d.Account
 	d.accountMu.Unlock()
-	machines := d.Content.Machines
+	c := d.Content
 	return stepfunctions.Machines{
 		Prefix: d.Name, Region: d.Region, Account: account,
-		IsWorkflow: func(ref string) bool { _, ok := machines[ref]; return ok },
+		IsWorkflow: c.HasMachine,
 	}
 }
 

@@ -17,7 +17,11 @@
 // task as a child execution with its output, final status and
 // core.actiontrigger; the completion function writes the final status and
 // result of every state machine execution and emits core.actiontrigger;
-// the inquiry function answers core.ask's task token.
+// the inquiry function answers core.ask's task token, and its scheduled
+// sweep ([SweepInquiries]) fails the tokens of the inquiries nobody
+// answered within their ttl with bwc.InquiryTimeout, as the embedded
+// engine's timer does (the deadline and the compare-and-set timeout are
+// internal/enforcer's, shared by both).
 //
 // Secret parameters never travel in clear through Step Functions: the
 // execution record keeps them encrypted (store.ExecutionSecrets), the

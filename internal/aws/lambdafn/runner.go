@@ -12,6 +12,7 @@ import (
 
 	"github.com/bwc-project/bwc/internal/aws/stepfunctions"
 	"github.com/bwc-project/bwc/internal/bus"
+	"github.com/bwc-project/bwc/internal/enforcer"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/runner"
 	"github.com/bwc-project/bwc/internal/store"
@@ -375,9 +376,12 @@ func (h *Runner) ask(ctx context.Context, log *slog.Logger, ex store.Execution, 
 		return nil, FunctionError(runner.ErrNameInvalidParameters, fmt.Sprintf("schema: %v", err))
 	}
 	id := InquiryID(ex.ID)
+	at := h.d.Now()
 	_, err = h.d.Store.CreateInquiry(ctx, store.Inquiry{
 		ID: id, ExecutionID: ex.ID, Schema: schema, TaskToken: token,
 		Users: stringList(params["users"]), Roles: stringList(params["roles"]),
+		// The inquiry function's sweep times it out (SweepInquiries).
+		CreatedAt: at, TimeoutAt: at.Add(enforcer.InquiryTTL(params["ttl"])),
 	})
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return nil, FunctionError(ErrNameInternal, fmt.Sprintf("recording inquiry %s: %v", id, err))

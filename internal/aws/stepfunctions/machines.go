@@ -37,12 +37,16 @@ type Machines struct {
 	Region  string
 	Account string
 	// IsWorkflow reports whether an action reference has a state machine
-	// of its own; every other action runs on the action machine.
+	// of its own: a workflow, or a hand-written asl action
+	// (content.Compiled.HasMachine). Every other action runs on the action
+	// machine.
 	IsWorkflow func(ref string) bool
 }
 
 // MachineRef is the reference of the state machine that runs action ref:
-// the action itself for a workflow, content.ActionMachineRef otherwise.
+// the action itself for a workflow or a hand-written asl action (whose
+// machine gets the parameters as its input, as the embedded engine gives
+// them), content.ActionMachineRef otherwise.
 func (m Machines) MachineRef(ref string) string {
 	if m.IsWorkflow != nil && m.IsWorkflow(ref) {
 		return ref

@@ -43,7 +43,8 @@ type Context struct {
 }
 
 // ActionInput is the input of the action machine (content.ActionMachineRef).
-// A workflow's machine gets the workflow's parameters as its input instead.
+// A workflow's machine, and a hand-written asl action's, gets the action's
+// parameters as its input instead.
 type ActionInput struct {
 	Action     string         `json:"action"`
 	Parameters map[string]any `json:"parameters"`
@@ -109,7 +110,7 @@ func (s *Starter) Start(ctx context.Context, req enforcer.StartRequest) (store.E
 // secret parameters. The action machine gets them masked (store.Masked):
 // the runner function reads the values back from the execution record
 // (store.ExecutionSecrets) just before it runs the action. A workflow's
-// machine gets a reference in their place ([SecretRef]), which its tasks
+// (or a hand-written asl action's) machine gets a reference in their place ([SecretRef]), which its tasks
 // pass on: the runner function resolves it, for a task parameter its
 // action declares secret, from the record of the workflow execution.
 func MachineParameters(m Machines, id, ref string, params map[string]any, secret []string) map[string]any {

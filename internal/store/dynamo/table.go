@@ -27,6 +27,11 @@ func gsiName(n int) string { return fmt.Sprintf("GSI%d", n) }
 func gsiPK(n int) string   { return fmt.Sprintf("GSI%dPK", n) }
 func gsiSK(n int) string   { return fmt.Sprintf("GSI%dSK", n) }
 
+// StatusIndex is the name of the index of records by status (executions
+// and inquiries; docs/storage.md): the one the inquiry sweep queries, so
+// IAM can grant it alone.
+func StatusIndex() string { return gsiName(gStatus) }
+
 // tableAPI is the part of the DynamoDB client CreateTable uses.
 type tableAPI interface {
 	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)

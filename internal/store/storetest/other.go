@@ -327,7 +327,8 @@ func testKeyValueTTL(e *env) {
 func testInquiries(e *env) {
 	for i := range 5 {
 		q := store.Inquiry{ID: fmt.Sprintf("iq-%d", i), ExecutionID: fmt.Sprintf("ex-%d", i), Schema: json.RawMessage(`{"type":"object","properties":{"approve":{"type":"boolean"}}}`),
-			Roles: []string{"ops"}, Users: []string{"alice"}, TaskToken: "tok-" + fmt.Sprint(i), CreatedAt: T0.Add(time.Duration(i) * time.Second)}
+			Roles: []string{"ops"}, Users: []string{"alice"}, TaskToken: "tok-" + fmt.Sprint(i), CreatedAt: T0.Add(time.Duration(i) * time.Second),
+			TimeoutAt: T0.Add(time.Duration(i)*time.Second + time.Hour)}
 		got, err := e.s.CreateInquiry(e.ctx, q)
 		e.must(err, "create")
 		if got.Status != store.InquiryPending {
@@ -352,8 +353,12 @@ func testInquiries(e *env) {
 	}
 	_, err = e.s.ResolveInquiry(e.ctx, "iq-2", store.InquiryPending, nil, "")
 	e.wantErr(err, store.ErrIllegalTransition, "pending->pending")
-	_, err = e.s.ResolveInquiry(e.ctx, "iq-3", store.InquiryTimeout, nil, "")
+	timedOut, err := e.s.ResolveInquiry(e.ctx, "iq-3", store.InquiryTimeout, nil, "")
 	e.must(err, "timeout")
+	// The deadline is kept, through the resolution too.
+	if read, err := e.s.GetInquiry(e.ctx, "iq-3"); err != nil || read.Status != store.InquiryTimeout || !read.TimeoutAt.Equal(T0.Add(3*time.Second+time.Hour)) || !timedOut.TimeoutAt.Equal(read.TimeoutAt) {
+		e.fatalf("timed-out inquiry: %+v (%v), want status timeout and timeout_at %s", read, err, T0.Add(3*time.Second+time.Hour))
+	}
 	_, err = e.s.ResolveInquiry(e.ctx, "iq-none", store.InquiryResponded, nil, "")
 	e.wantErr(err, store.ErrNotFound, "missing")
 	var pending []string
