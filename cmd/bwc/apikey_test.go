@@ -1,63 +1,23 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"net"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/bwc-project/bwc/internal/nodetools"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 )
 
 // dynaliteEndpoint runs dynalite on a free loopback port until the test ends
 // and returns its endpoint.
-func dynaliteEndpoint(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed: this test runs dynalite")
-	}
-	cli := filepath.Join(nodetools.Require(t, "dynalite"), "dynalite", "cli.js")
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	_ = l.Close()
-	_, port, _ := net.SplitHostPort(addr)
-	var out bytes.Buffer
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", port, "--createTableMs", "0")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting dynalite: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			return "http://" + addr
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dynalite did not listen on %s: %v\n%s", addr, err, out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+func dynaliteEndpoint(t *testing.T) string { return dynamotest.StartDynalite(t).Endpoint }
 
 func TestAPIKeyCreate(t *testing.T) {
 	endpoint := dynaliteEndpoint(t)

@@ -20,13 +20,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 
-	"github.com/bwc-project/bwc/internal/aws/sfnddb/sfnddbtest"
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/enforcer"
 	"github.com/bwc-project/bwc/internal/engine"
 	"github.com/bwc-project/bwc/internal/localcloud"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 )
 
 func TestServeAWSBadInput(t *testing.T) {
@@ -238,7 +238,7 @@ func newFakeFunction(t *testing.T) *fakeFunction {
 // not invoked for it.
 func TestLocalCloudDirectRule(t *testing.T) {
 	const ref, table = "examples.deployment_succeeded", "bwc-direct"
-	client := sfnddbtest.StartDynalite(t)
+	client := dynamotest.StartDynalite(t).Client
 	dir := t.TempDir()
 	ctx, cancel := context.WithCancel(context.Background())
 	eng, err := engine.Open(ctx, engine.Config{

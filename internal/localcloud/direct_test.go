@@ -19,13 +19,13 @@ import (
 
 	awsdirect "github.com/bwc-project/bwc/internal/aws/direct"
 	"github.com/bwc-project/bwc/internal/aws/sfnddb"
-	"github.com/bwc-project/bwc/internal/aws/sfnddb/sfnddbtest"
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/enforcer"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 )
 
 func TestTransformInput(t *testing.T) {
@@ -77,7 +77,7 @@ func jsonEqual(t *testing.T, a, b string) bool {
 func TestDirectRule(t *testing.T) {
 	const ref, table = "examples.deployment_succeeded", "bwc-test"
 	ctx := context.Background()
-	client := sfnddbtest.StartDynalite(t)
+	client := dynamotest.StartDynalite(t).Client
 	if err := dynamo.CreateTable(ctx, client, table); err != nil {
 		t.Fatal(err)
 	}

@@ -21,13 +21,13 @@ import (
 	"github.com/bwc-project/bwc/internal/asl"
 	"github.com/bwc-project/bwc/internal/aws/direct"
 	"github.com/bwc-project/bwc/internal/aws/sfnddb"
-	"github.com/bwc-project/bwc/internal/aws/sfnddb/sfnddbtest"
 	"github.com/bwc-project/bwc/internal/content"
 	"github.com/bwc-project/bwc/internal/enforcer"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 	"github.com/bwc-project/bwc/internal/workflow"
 )
 
@@ -179,7 +179,7 @@ func scan(t *testing.T, client *dynamodb.Client, table string) []map[string]type
 // writes nothing, starts nothing and ends as a duplicate.
 func TestDirectMachineRecordsTheEnforcerRecord(t *testing.T) {
 	ctx := context.Background()
-	client := sfnddbtest.StartDynalite(t)
+	client := dynamotest.StartDynalite(t).Client
 	c := compilePacks(t)
 	const ref = "examples.deployment_succeeded"
 	p, ok := directRules(t, c)[ref]

@@ -5,18 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strconv"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awseventbridge "github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
@@ -25,9 +20,9 @@ import (
 
 	"github.com/bwc-project/bwc/internal/aws/eventbridge"
 	"github.com/bwc-project/bwc/internal/aws/lambdafn"
-	"github.com/bwc-project/bwc/internal/nodetools"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 	"github.com/bwc-project/bwc/internal/store/storetest"
 )
 
@@ -36,15 +31,13 @@ var dynalite struct {
 	once   sync.Once
 	client *dynamodb.Client
 	err    error
-	cmd    *exec.Cmd
-	tables atomic.Int64
+	srv    *dynamotest.Server
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if dynalite.cmd != nil {
-		_ = dynalite.cmd.Process.Kill()
-		_ = dynalite.cmd.Wait()
+	if dynalite.srv != nil {
+		dynalite.srv.Stop()
 	}
 	os.Exit(code)
 }
@@ -53,16 +46,12 @@ func TestMain(m *testing.M) {
 // server started on loopback for the package's tests.
 func newStoreWith(t *testing.T, opts store.Options) store.Store {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed: these tests run dynalite (Node.js) for DynamoDB")
-	}
-	cli := filepath.Join(nodetools.Require(t, "dynalite"), "dynalite", "cli.js")
+	node, cli := dynamotest.Paths(t)
 	dynalite.once.Do(func() { dynalite.client, dynalite.err = startDynalite(node, cli) })
 	if dynalite.err != nil {
 		t.Fatal(dynalite.err)
 	}
-	name := fmt.Sprintf("bwc-%d", dynalite.tables.Add(1))
+	name := dynamotest.TableName()
 	if err := dynamo.CreateTable(context.Background(), dynalite.client, name); err != nil {
 		t.Fatal(err)
 	}
@@ -70,38 +59,12 @@ func newStoreWith(t *testing.T, opts store.Options) store.Store {
 }
 
 func startDynalite(node, cli string) (*dynamodb.Client, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	srv, err := dynamotest.Start(node, cli)
 	if err != nil {
 		return nil, err
 	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	var stderr bytes.Buffer
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0", "--maxItemSizeKb", "400")
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting dynalite: %w", err)
-	}
-	dynalite.cmd = cmd
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			return nil, fmt.Errorf("dynalite did not listen on %s: %w\n%s", addr, err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("bwc", "bwc", ""),
-		BaseEndpoint: aws.String("http://" + addr),
-	}), nil
+	dynalite.srv = srv
+	return srv.Client, nil
 }
 
 // fakeEvents stands in for the EventBridge client: it records the entries

@@ -8,8 +8,8 @@ import (
 
 	"github.com/bwc-project/bwc/internal/asl"
 	"github.com/bwc-project/bwc/internal/aws/sfnddb"
-	"github.com/bwc-project/bwc/internal/aws/sfnddb/sfnddbtest"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 )
 
 func task(action string, args map[string]any) *asl.TaskRequest {
@@ -24,7 +24,7 @@ func key(pk string) map[string]any {
 // shapes, and DynamoDB errors come back under Step Functions' names.
 func TestPort(t *testing.T) {
 	ctx := context.Background()
-	client := sfnddbtest.StartDynalite(t)
+	client := dynamotest.StartDynalite(t).Client
 	if err := dynamo.CreateTable(ctx, client, "tbl"); err != nil {
 		t.Fatal(err)
 	}

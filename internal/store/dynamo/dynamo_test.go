@@ -4,87 +4,28 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
-	"github.com/bwc-project/bwc/internal/nodetools"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 	"github.com/bwc-project/bwc/internal/store/secret"
 	"github.com/bwc-project/bwc/internal/store/storetest"
 )
 
-// nodeModules finds the npm packages the tests run; it fails the test when
-// dynalite is not installed.
-func nodeModules(t *testing.T) string { return nodetools.Require(t, "dynalite") }
-
 // startDynalite runs dynalite (in memory) on a free loopback port until
 // the test ends and returns a client for it.
-func startDynalite(t *testing.T) *dynamodb.Client {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed: the DynamoDB conformance run needs Node.js to run dynalite")
-	}
-	cli := filepath.Join(nodeModules(t), "dynalite", "cli.js")
-	if _, err := os.Stat(cli); err != nil {
-		t.Fatalf("dynalite is not installed (%v): run `make node-tools`", err)
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	var stderr bytes.Buffer
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0", "--maxItemSizeKb", "400")
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting dynalite: %v", err)
-	}
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			_ = c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("dynalite did not listen on %s: %v\n%s", addr, err, stderr.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return dynamodb.New(dynamodb.Options{
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("bwc", "bwc", ""),
-		BaseEndpoint: aws.String("http://" + addr),
-	})
-}
+func startDynalite(t *testing.T) *dynamodb.Client { return dynamotest.StartDynalite(t).Client }
 
 func TestConformance(t *testing.T) {
 	client := startDynalite(t)
-	var tables atomic.Int64
 	storetest.Run(t, func(t *testing.T, opts store.Options) store.Store {
-		name := fmt.Sprintf("bwc-%d", tables.Add(1))
+		name := dynamotest.TableName()
 		if err := dynamo.CreateTable(context.Background(), client, name); err != nil {
 			t.Fatal(err)
 		}
