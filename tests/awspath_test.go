@@ -33,10 +33,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/bwc-project/bwc/internal/api/client"
-	"github.com/bwc-project/bwc/internal/nodetools"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
+	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
 )
 
 // awsFunctions are the functions the AWS path runs under rie (the poller
@@ -122,22 +122,9 @@ func startAWSProcess(t *testing.T, name string, cmd *exec.Cmd) *awsProcess {
 	return p
 }
 
-// awsStartDynalite runs dynalite on a free loopback port and returns
-// its URL.
-func awsStartDynalite(t *testing.T) string {
-	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node is not installed: the AWS path runs dynalite (Node.js) for DynamoDB")
-	}
-	cli := filepath.Join(nodetools.Require(t, "dynalite"), "dynalite", "cli.js")
-	port := awsFreePort(t)
-	p := startAWSProcess(t, "dynalite", exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
-		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0", "--maxItemSizeKb", "400"))
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	awsWaitListening(t, "dynalite", addr, p.logs)
-	return "http://" + addr
-}
+// awsStartDynalite runs dynalite on a free loopback port until the test
+// ends and returns its URL.
+func awsStartDynalite(t *testing.T) string { return dynamotest.StartDynalite(t).Endpoint }
 
 // awsBuildBootstraps builds every function (functions/...) for the host, as
 // `make lambda` builds them for Lambda, into dir/<fn>.
