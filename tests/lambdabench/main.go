@@ -18,6 +18,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"net"
@@ -103,9 +104,23 @@ func run(rie, sizes, packs string, runs int) error {
 	return nil
 }
 
+// errRIEExited: rie exited before it answered, most likely because a port
+// it was given was taken meanwhile by another process (free ports are
+// probed, then released); coldStart tries again with other ports.
+var errRIEExited = errors.New("aws-lambda-rie exited before it answered")
+
 // coldStart starts rie with the bootstrap, invokes it once and returns
 // rie's init duration and the time from start to the first answer.
 func coldStart(rie, bootstrap, fn, packs string) (initMS, firstMS float64, err error) {
+	for range 3 {
+		if initMS, firstMS, err = coldStartOnce(rie, bootstrap, fn, packs); !errors.Is(err, errRIEExited) {
+			return initMS, firstMS, err
+		}
+	}
+	return initMS, firstMS, err
+}
+
+func coldStartOnce(rie, bootstrap, fn, packs string) (initMS, firstMS float64, err error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return 0, 0, err
@@ -124,13 +139,20 @@ func coldStart(rie, bootstrap, fn, packs string) (initMS, firstMS float64, err e
 	if err := cmd.Start(); err != nil {
 		return 0, 0, fmt.Errorf("starting aws-lambda-rie: %w", err)
 	}
+	exited := make(chan struct{})
+	go func() { _ = cmd.Wait(); close(exited) }()
 	defer func() {
 		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
+		<-exited
 	}()
 	client := &http.Client{Timeout: 30 * time.Second}
 	deadline := start.Add(30 * time.Second)
 	for {
+		select {
+		case <-exited:
+			return 0, 0, fmt.Errorf("%w:\n%s", errRIEExited, logs.String())
+		default:
+		}
 		resp, err := client.Post("http://"+addr+"/2015-03-31/functions/function/invocations", "application/json", strings.NewReader("{}"))
 		if err == nil {
 			_ = resp.Body.Close()
