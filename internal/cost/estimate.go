@@ -213,7 +213,8 @@ func Estimate(c *content.Compiled, a Assumptions, prices Prices) (*Report, error
 	if err := a.Check(); err != nil {
 		return nil, err
 	}
-	e := &estimator{c: c, a: a, p: prices, runs: map[string]Run{}, byParam: map[string]string{}}
+	e := &estimator{c: c, a: a, p: prices, runs: map[string]Run{}, byParam: map[string]string{},
+		machines: map[string]*machineRun{}, walking: map[string]bool{}}
 	for ref := range c.Machines {
 		e.byParam[workflow.StateMachineArnParam(ref)] = ref
 	}
@@ -241,6 +242,38 @@ type estimator struct {
 	p       Prices
 	runs    map[string]Run
 	byParam map[string]string
+	// machines memoizes machineUsage: a workflow reached through many
+	// paths (a diamond of child workflows) is walked once.
+	machines map[string]*machineRun
+	walking  map[string]bool
+}
+
+// maxNesting is how deep workflows may start workflows (the machine of a
+// rule at depth 0).
+const maxNesting = 8
+
+// machineRun is what one run of a state machine adds, its child workflows'
+// runs included, and how many levels of workflows nest below it.
+type machineRun struct {
+	run    Run
+	usage  Usage
+	height int
+}
+
+// add adds v to u.
+func (u *Usage) add(v Usage) {
+	u.APIRequests += v.APIRequests
+	u.PutEvents += v.PutEvents
+	u.Deliveries += v.Deliveries
+	u.SchedulerInvocations += v.SchedulerInvocations
+	for fn, n := range v.Invocations {
+		u.Invocations[fn] += n
+	}
+	u.Transitions += v.Transitions
+	u.WriteUnits += v.WriteUnits
+	u.ReadUnits += v.ReadUnits
+	u.LogBytes += v.LogBytes
+	u.Traces += v.Traces
 }
 
 func (e *estimator) source(trigger string) string {
@@ -368,15 +401,36 @@ func (e *estimator) typicalRun(ref string) (Run, error) {
 }
 
 // run adds one run of the state machine ref (its record was created by
-// the caller).
+// the caller), reached at depth.
 func (e *estimator) run(u *usage, ref string, depth int) (Run, error) {
-	if depth > 8 {
-		return Run{}, fmt.Errorf("state machine %s: workflows nested more than 8 deep", ref)
-	}
-	r, err := e.typicalRun(ref)
+	mr, err := e.machineUsage(ref, depth)
 	if err != nil {
 		return Run{}, err
 	}
+	u.add(mr.usage)
+	return mr.run, nil
+}
+
+// machineUsage is what one run of the state machine ref adds, reached at
+// depth; it is worked out once per machine.
+func (e *estimator) machineUsage(ref string, depth int) (*machineRun, error) {
+	if depth > maxNesting || e.walking[ref] {
+		return nil, fmt.Errorf("state machine %s: workflows nested more than %d deep", ref, maxNesting)
+	}
+	if mr, ok := e.machines[ref]; ok {
+		if depth+mr.height > maxNesting {
+			return nil, fmt.Errorf("state machine %s: workflows nested more than %d deep (%d below it, reached at depth %d)", ref, maxNesting, mr.height, depth)
+		}
+		return mr, nil
+	}
+	r, err := e.typicalRun(ref)
+	if err != nil {
+		return nil, err
+	}
+	e.walking[ref] = true
+	defer delete(e.walking, ref)
+	u := &usage{Usage: Usage{Invocations: map[string]float64{}}, a: e.a}
+	mr := &machineRun{run: r}
 	n := func(i int) float64 { return float64(i) }
 	u.Transitions += n(r.Transitions)
 	u.LogBytes += n(r.LogEvents) * e.a.StatesLogEventBytes
@@ -405,14 +459,19 @@ func (e *estimator) run(u *usage, ref string, depth int) (Run, error) {
 	for _, sub := range r.Children {
 		child, ok := e.byParam[sub]
 		if !ok {
-			return Run{}, fmt.Errorf("state machine %s starts ${%s}, which names no compiled workflow", ref, sub)
+			return nil, fmt.Errorf("state machine %s starts ${%s}, which names no compiled workflow", ref, sub)
 		}
 		u.WriteUnits += WriteExecution
-		if _, err := e.run(u, child, depth+1); err != nil {
-			return Run{}, err
+		cr, err := e.machineUsage(child, depth+1)
+		if err != nil {
+			return nil, err
 		}
+		u.add(cr.usage)
+		mr.height = max(mr.height, cr.height+1)
 	}
-	return r, nil
+	mr.usage = u.Usage
+	e.machines[ref] = mr
+	return mr, nil
 }
 
 // lines prices n times the usage u, by service.

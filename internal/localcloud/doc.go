@@ -50,5 +50,8 @@
 // Concurrency: a *Cloud is safe for concurrent use. Each execution has its
 // own lock; the interpreter runs an execution only while holding it, and
 // function invocations run on their own goroutines, their results handed
-// back under the lock.
+// back under the lock. An execution never takes another execution's lock
+// while holding its own: a task that starts an execution by name finds an
+// existing one from what is kept outside the lock (its input, start date
+// and whether it ended).
 package localcloud

@@ -36,8 +36,32 @@ type putEventsOutput struct {
 	Entries          []putEventsResultEntry `json:"Entries"`
 }
 
-// maxEntrySize is EventBridge's limit on one entry (and the request).
-const maxEntrySize = 256 * 1024
+// maxEntriesSize is EventBridge's limit on the total size of a request's
+// entries, as entrySize counts it: "The total entry size must be less than
+// 256KB" (Amazon EventBridge User Guide, "Calculating Amazon EventBridge
+// PutEvents event entry size",
+// https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-putevent-size.html).
+// Over it, the whole request is refused (no entry is put).
+const maxEntriesSize = 256 * 1024
+
+// entrySize is the size of an entry as EventBridge computes it (the page
+// above): 14 bytes for a Time, and the UTF-8 bytes of Source, DetailType,
+// Detail and each of Resources.
+func entrySize(e putEventsEntry) int {
+	n := 0
+	if e.Time != nil {
+		n += 14
+	}
+	for _, s := range []*string{e.Source, e.DetailType, e.Detail} {
+		if s != nil {
+			n += len(*s)
+		}
+	}
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
 
 // Detail types and sources of the events the local cloud sends itself.
 const (
@@ -56,8 +80,12 @@ func (c *Cloud) putEvents(_ context.Context, body []byte) (any, error) {
 	if len(in.Entries) > 10 {
 		return nil, errorf("ValidationException", "1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length less than or equal to 10")
 	}
-	if len(body) > maxEntrySize*10 {
-		return nil, errorf("ValidationException", "Total size of the entries in the request is over the limit.")
+	total := 0
+	for _, e := range in.Entries {
+		total += entrySize(e)
+	}
+	if total > maxEntriesSize {
+		return nil, errorf("ValidationException", "Total size of the entries in the request is over the limit: %d bytes, counted as EventBridge does, over %d.", total, maxEntriesSize)
 	}
 	c.mu.Lock()
 	closed := c.closed
@@ -100,9 +128,6 @@ func (c *Cloud) putEvent(e putEventsEntry) (putEventsResultEntry, func()) {
 	var detail map[string]any
 	if dec := json.NewDecoder(strings.NewReader(*e.Detail)); dec.Decode(&detail) != nil || detail == nil || dec.More() {
 		return putEventsResultEntry{ErrorCode: "MalformedDetail", ErrorMessage: "Detail is malformed."}, nil
-	}
-	if len(*e.Source)+len(*e.DetailType)+len(*e.Detail)+len(strings.Join(e.Resources, "")) > maxEntrySize {
-		return putEventsResultEntry{ErrorCode: "InvalidArgument", ErrorMessage: "Event size exceeds the maximum of 256 KB."}, nil
 	}
 	bus, ok := c.busName(e.EventBusName)
 	if !ok {

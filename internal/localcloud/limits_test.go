@@ -248,3 +248,153 @@ func TestSendTaskSuccessOutputLimit(t *testing.T) {
 		})
 	}
 }
+
+// Two executions whose tasks start each other by name do not wait for
+// each other's lock: ping starts pong, whose task starts ping again (it
+// exists, runs with the same input, and its task holds its lock), which
+// finds ping as StartExecution does, idempotently.
+func TestExecutionsStartingEachOtherDoNotDeadlock(t *testing.T) {
+	machines := map[string][]byte{
+		"t.ping": []byte(`{"QueryLanguage": "JSONata", "StartAt": "pong",
+  "States": {"pong": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+    "Arguments": {"StateMachineArn": "${StateMachineArn_t_pong}", "Name": "pong", "Input": {}}, "End": true}}}`),
+		"t.pong": []byte(`{"QueryLanguage": "JSONata", "StartAt": "ping",
+  "States": {"ping": {"Type": "Task", "Resource": "arn:aws:states:::states:startExecution",
+    "Arguments": {"StateMachineArn": "${StateMachineArn_t_ping}", "Name": "ping", "Input": {}}, "Output": "{% $states.result %}", "End": true}}}`),
+	}
+	c, err := New(Config{Machines: machines, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Not closed when the executions hang: Close would wait for them too.
+	done := make(chan error, 1)
+	var out map[string]any
+	go func() {
+		var err error
+		out, err = call(t, c.startExecutionOp, map[string]any{"stateMachineArn": c.MachineARN("t.ping"), "name": "ping"})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("StartExecution did not return: the executions wait for each other")
+	}
+	defer c.Close()
+	pong, err := call(t, c.describeExecution, map[string]any{"executionArn": executionARN(c.MachineARN("t.pong"), "pong")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pong["status"] != "SUCCEEDED" {
+		t.Fatalf("pong %v %v (%v), want SUCCEEDED", pong["status"], pong["error"], pong["cause"])
+	}
+	var result struct {
+		ExecutionArn string
+		StartDate    float64
+	}
+	if err := json.Unmarshal([]byte(pong["output"].(string)), &result); err != nil {
+		t.Fatal(err)
+	}
+	if result.ExecutionArn != out["executionArn"] || result.StartDate != out["startDate"].(float64)*1000 {
+		t.Errorf("pong started %+v, want the running ping %v started at %v", result, out["executionArn"], out["startDate"])
+	}
+}
+
+// PutEvents counts the entries' total size as EventBridge does (Time 14
+// bytes, the UTF-8 bytes of Source, DetailType, Detail and Resources) and
+// refuses the whole request over 256 KiB.
+func TestPutEventsTotalSize(t *testing.T) {
+	c, err := New(Config{Machines: testMachines, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	// entry is an entry of exactly size bytes as EventBridge counts them.
+	entry := func(size int, timed bool, resources ...string) map[string]any {
+		e := map[string]any{"Source": "bwc.t", "DetailType": "t.event", "Resources": resources}
+		fixed := len("bwc.t") + len("t.event") + len(`{"p":""}`)
+		for _, r := range resources {
+			fixed += len(r)
+		}
+		if timed {
+			e["Time"] = 1.7e9
+			fixed += 14
+		}
+		e["Detail"] = `{"p":"` + strings.Repeat("é", (size-fixed)/2) + strings.Repeat("x", (size-fixed)%2) + `"}`
+		return e
+	}
+	timed := func(e map[string]any) map[string]any { e["Time"] = 1.7e9; return e }
+	half := maxEntriesSize / 2
+	tests := []struct {
+		name    string
+		entries []any
+		wantErr bool
+	}{
+		{"one entry at the limit", []any{entry(maxEntriesSize, false)}, false},
+		{"one entry at the limit with a Time", []any{entry(maxEntriesSize-14, true)}, false},
+		{"one entry over the limit by its Time", []any{timed(entry(maxEntriesSize, false))}, true},
+		{"one entry over the limit by its resources", []any{entry(maxEntriesSize+1, false, "arn:aws:s3:::b")}, true},
+		{"two entries at the limit together", []any{entry(half, false), entry(half, false)}, false},
+		{"two entries over the limit together", []any{entry(half, false), entry(half+1, false)}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := call(t, c.putEvents, map[string]any{"Entries": tt.entries})
+			if got := apiErrorType(err); (got == "ValidationException") != tt.wantErr || (err != nil && !tt.wantErr) {
+				t.Fatalf("error %v, want a ValidationException: %t", err, tt.wantErr)
+			}
+			if tt.wantErr && !strings.Contains(err.Error(), "Total size of the entries") {
+				t.Errorf("error %v, want it to say the total size is over the limit", err)
+			}
+		})
+	}
+}
+
+// Page tokens are read back only as the server writes them: anything else
+// is InvalidToken, not a page from some guessed index.
+func TestPageTokensAreStrict(t *testing.T) {
+	tests := []struct {
+		token string
+		want  int
+		valid bool
+	}{
+		{"", 0, true},
+		{"bwc-page-1", 1, true},
+		{"bwc-page-250", 250, true},
+		{"bwc-page-0", 0, false},
+		{"bwc-page-1x", 0, false},
+		{"bwc-page-1 ", 0, false},
+		{"bwc-page- 1", 0, false},
+		{"bwc-page-01", 0, false},
+		{"bwc-page-+1", 0, false},
+		{"bwc-page--1", 0, false},
+		{"bwc-page-", 0, false},
+		{"bwc-page-99999999999999999999999", 0, false},
+		{"xbwc-page-1", 0, false},
+		{"garbage", 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.token, func(t *testing.T) {
+			got, err := pageStart(tt.token)
+			if tt.valid {
+				if err != nil || got != tt.want {
+					t.Fatalf("pageStart = %d, %v, want %d", got, err, tt.want)
+				}
+				return
+			}
+			if apiErrorType(err) != "InvalidToken" {
+				t.Fatalf("pageStart = %d, %v, want InvalidToken", got, err)
+			}
+		})
+	}
+	c, err := New(Config{Machines: testMachines, Logger: quietLogger()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := call(t, c.listExecutions, map[string]any{"nextToken": "bwc-page-1junk"}); apiErrorType(err) != "InvalidToken" {
+		t.Errorf("ListExecutions with a junk token: %v, want InvalidToken", err)
+	}
+}

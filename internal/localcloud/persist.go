@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"time"
 
 	"github.com/bwc-project/bwc/internal/asl"
 )
@@ -91,7 +92,7 @@ func (c *Cloud) reload() error {
 		if ex.invocations == nil {
 			ex.invocations = map[string]invocation{}
 		}
-		x, err := c.interpreter(ex).Resume(m.m, s.Snapshot)
+		x, err := c.interpreter(ex, time.Time{}).Resume(m.m, s.Snapshot)
 		if err != nil {
 			if errors.Is(err, asl.ErrInvalidSnapshot) {
 				c.log.Warn("execution of a changed state machine, not restored", "file", f, "err", err)
@@ -100,7 +101,10 @@ func (c *Cloud) reload() error {
 			errs = append(errs, fmt.Errorf("restoring execution %s: %w", f, err))
 			continue
 		}
-		ex.x, ex.arn, ex.file = x, x.ID(), c.fileName(m, x.Describe().Name)
+		d := x.Describe()
+		ex.x, ex.arn, ex.file = x, x.ID(), c.fileName(m, d.Name)
+		ex.inputJSON, ex.start = compact(d.Input), d.StartDate
+		ex.ended.Store(x.Done())
 		c.execs[ex.arn] = ex
 		for _, t := range x.WaitingTasks() {
 			c.tokens[t] = &tokenInfo{exec: ex}

@@ -9,8 +9,8 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -82,6 +82,13 @@ type invocation struct {
 type execution struct {
 	mach *machine
 	arn  string
+	// inputJSON (the input, compact) and start never change, and ended is
+	// atomic: starting an execution by name reads them to find it again
+	// without its lock, which a running task of the execution (or of one
+	// it waits for) may hold while it starts executions itself.
+	inputJSON string
+	start     time.Time
+	ended     atomic.Bool
 
 	mu          sync.Mutex
 	x           *asl.Execution
@@ -110,12 +117,32 @@ type clockFunc func() time.Time
 
 func (f clockFunc) Now() time.Time { return f().UTC() }
 
-// interpreter builds the interpreter that runs ex.
-func (c *Cloud) interpreter(ex *execution) *asl.Interpreter {
+// startClock reads start first, then the cloud's clock: the interpreter
+// then dates an execution's start as startExecution recorded it.
+type startClock struct {
+	start time.Time
+	read  atomic.Bool
+	now   func() time.Time
+}
+
+func (s *startClock) Now() time.Time {
+	if s.read.CompareAndSwap(false, true) {
+		return s.start
+	}
+	return s.now().UTC()
+}
+
+// interpreter builds the interpreter that runs ex; a non-zero start is
+// the time its first clock read returns (the start of a new execution).
+func (c *Cloud) interpreter(ex *execution, start time.Time) *asl.Interpreter {
+	var clock asl.Clock = clockFunc(c.cfg.Now)
+	if !start.IsZero() {
+		clock = &startClock{start: start, now: c.cfg.Now}
+	}
 	return asl.New(
 		asl.WithTaskPort(&taskPort{c: c, ex: ex}),
 		asl.WithAccount(Account, c.cfg.Region),
-		asl.WithClock(clockFunc(c.cfg.Now)),
+		asl.WithClock(clock),
 		asl.WithIDs(newToken),
 	)
 }
@@ -167,22 +194,23 @@ func (c *Cloud) startExecution(machineARN, name string, input any, inputText str
 		return nil, errClosed
 	}
 	arn := "arn:aws:states:" + c.cfg.Region + ":" + Account + ":execution:" + mach.name + ":" + name
+	key := compact(input)
 	if ex := c.execs[arn]; ex != nil {
 		c.mu.Unlock()
-		ex.mu.Lock()
-		defer ex.mu.Unlock()
-		d := ex.x.Describe()
-		if d.Status == asl.StatusRunning && reflect.DeepEqual(d.Input, input) {
+		// Not under ex.mu: ex may be the execution (or wait for the one)
+		// whose task runs this start, and that holds its lock.
+		if !ex.ended.Load() && ex.inputJSON == key {
 			return ex, nil
 		}
 		return nil, errorf("ExecutionAlreadyExists", "Execution Already Exists: '%s'", arn)
 	}
-	ex := &execution{mach: mach, arn: arn, inputText: inputText, parent: parent, invocations: map[string]invocation{}, file: c.fileName(mach, name)}
+	start := c.cfg.Now().UTC()
+	ex := &execution{mach: mach, arn: arn, inputJSON: key, start: start, inputText: inputText, parent: parent, invocations: map[string]invocation{}, file: c.fileName(mach, name)}
 	ex.mu.Lock()
 	c.execs[arn] = ex
 	c.mu.Unlock()
 	defer ex.mu.Unlock()
-	x, err := c.interpreter(ex).Start(c.root, mach.m, input, asl.StartOptions{Name: name, StateMachineName: mach.name, RoleARN: c.roleARN(mach)})
+	x, err := c.interpreter(ex, start).Start(c.root, mach.m, input, asl.StartOptions{Name: name, StateMachineName: mach.name, RoleARN: c.roleARN(mach)})
 	if x == nil {
 		c.mu.Lock()
 		delete(c.execs, arn)
@@ -204,6 +232,7 @@ func (c *Cloud) afterStep(ex *execution) {
 		ex.timer = nil
 	}
 	if ex.x.Done() {
+		ex.ended.Store(true)
 		if !ex.notified {
 			ex.notified = true
 			c.finished(ex)
@@ -466,13 +495,9 @@ func executionARN(machineARN, name string) string {
 	return machineARN[:i] + ":execution:" + machineARN[i+len(sm):] + ":" + name
 }
 
-// startDate reads an execution's start; the child's lock is free once
-// startExecution returned.
-func (ex *execution) startDate() time.Time {
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	return ex.x.Describe().StartDate
-}
+// startDate is an execution's start, read without its lock (see
+// execution.start).
+func (ex *execution) startDate() time.Time { return ex.start }
 
 // functionName maps a function name or ARN to the name of a configured
 // function: "arn:aws:lambda:r:a:function:bwc-runner[:qualifier]",
@@ -756,16 +781,23 @@ func historyEvent(e asl.Event, withData bool) map[string]any {
 	return m
 }
 
-// History page tokens: "bwc-page-" and the index of the next event.
-func pageToken(i int) string { return fmt.Sprintf("bwc-page-%d", i) }
+// Page tokens of GetExecutionHistory and ListExecutions: pageTokenPrefix
+// and the index of the next item, a positive decimal without leading zeros.
+const pageTokenPrefix = "bwc-page-"
 
+func pageToken(i int) string { return pageTokenPrefix + strconv.Itoa(i) }
+
+// pageStart reads a page token; anything pageToken does not write (a sign,
+// leading zeros, spaces, trailing characters, 0) is InvalidToken, as Step
+// Functions answers a token it did not issue.
 func pageStart(token string) (int, error) {
 	if token == "" {
 		return 0, nil
 	}
-	var i int
-	if _, err := fmt.Sscanf(token, "bwc-page-%d", &i); err != nil || i < 0 {
-		return 0, errorf("InvalidToken", "Invalid Token: '%s'", token)
+	digits, ok := strings.CutPrefix(token, pageTokenPrefix)
+	i, err := strconv.Atoi(digits)
+	if !ok || err != nil || i <= 0 || pageToken(i) != token {
+		return 0, errorf("InvalidToken", "Invalid Token: '%s'", truncate(token, 64))
 	}
 	return i, nil
 }

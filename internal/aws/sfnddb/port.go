@@ -375,6 +375,12 @@ func toValue(raw json.RawMessage, at string) (types.AttributeValue, error) {
 			}
 			return &types.AttributeValueMemberBOOL{Value: b}, nil
 		case "NULL":
+			// As DynamoDB: "Null attribute value types must have the
+			// value of true".
+			var b bool
+			if err := json.Unmarshal(v, &b); err != nil || !b {
+				return nil, fmt.Errorf("%s.NULL: expected true (a NULL attribute value must be true), found %s", at, v)
+			}
 			return &types.AttributeValueMemberNULL{Value: true}, nil
 		case "M":
 			var m map[string]json.RawMessage

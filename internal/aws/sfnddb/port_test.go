@@ -67,6 +67,10 @@ func TestPort(t *testing.T) {
 			wantErr: "DynamoDB.ConditionalCheckFailedException"},
 		{name: "no such table", req: task("getItem", map[string]any{"TableName": "nope", "Key": key("A")}), wantErr: "DynamoDB.ResourceNotFoundException"},
 		{name: "bad attribute value", req: task("putItem", map[string]any{"TableName": "tbl", "Item": map[string]any{"PK": "A"}}), wantErr: sfnddb.ErrBadArguments},
+		{name: "NULL false", req: task("putItem", map[string]any{"TableName": "tbl", "Item": map[string]any{
+			"PK": map[string]any{"S": "N"}, "SK": map[string]any{"S": "#"}, "v": map[string]any{"NULL": false}}}), wantErr: sfnddb.ErrBadArguments},
+		{name: "NULL not a boolean", req: task("putItem", map[string]any{"TableName": "tbl", "Item": map[string]any{
+			"PK": map[string]any{"S": "N"}, "SK": map[string]any{"S": "#"}, "v": map[string]any{"NULL": "true"}}}), wantErr: sfnddb.ErrBadArguments},
 		{name: "unknown argument", req: task("putItem", map[string]any{"TableName": "tbl", "Item": item, "Nope": 1}), wantErr: sfnddb.ErrBadArguments},
 		{name: "no table name", req: task("getItem", map[string]any{"Key": key("A")}), wantErr: sfnddb.ErrBadArguments},
 		{name: "unsupported call", req: task("query", map[string]any{"TableName": "tbl"}), wantErr: "States.Runtime"},

@@ -114,6 +114,9 @@ var (
 	ErrPollFailed = errors.New("poll failed")
 	// ErrTimeout: the poll was still running at the deadline.
 	ErrTimeout = errors.New("poll timed out")
+	// ErrTooManyEmissions: the poll emitted more than MaxEmissions (in
+	// Poll.Bad, counting the ones dropped).
+	ErrTooManyEmissions = errors.New("too many emissions in one poll")
 )
 
 // OnceOptions are the optional parts of Once.
@@ -131,14 +134,23 @@ type OnceOptions struct {
 
 // Poll is what one poll emitted.
 type Poll struct {
+	// Emissions are the first MaxEmissions trigger instances written.
 	Emissions []sdk.Emission
-	// Bad are the lines of stdout that are not protocol lines (skipped):
-	// the first MaxBad, then one error counting the others.
+	// Bad are the lines of stdout skipped: the first MaxBad of those that
+	// are not protocol lines, then one error counting the others; and,
+	// when the poll emitted more than MaxEmissions, one error wrapping
+	// ErrTooManyEmissions that counts the emissions dropped.
 	Bad []error
 }
 
-// MaxBad bounds the errors Poll.Bad lists one by one.
-const MaxBad = 100
+const (
+	// MaxBad bounds the errors Poll.Bad lists one by one.
+	MaxBad = 100
+	// MaxEmissions bounds the trigger instances Once keeps from one poll
+	// (what the poller publishes in one invocation); the sensor's stdout
+	// is still read to its end, the rest counted and dropped.
+	MaxEmissions = 1000
+)
 
 // Once runs the sensor binary bin for one poll with settings (Once is
 // forced on) and returns the trigger instances it wrote. When ctx ends
@@ -183,9 +195,13 @@ func Once(ctx context.Context, bin string, settings sdk.Settings, opts OnceOptio
 		return Poll{}, fmt.Errorf("running sensor %s (%s): %w", settings.Sensor, bin, err)
 	}
 	var p Poll
-	skipped := 0
+	skipped, over := 0, 0
 	readErr := sdk.ReadEmissions(stdout, func(e sdk.Emission) error {
-		p.Emissions = append(p.Emissions, e)
+		if len(p.Emissions) < MaxEmissions {
+			p.Emissions = append(p.Emissions, e)
+		} else {
+			over++
+		}
 		return nil
 	}, func(line int, err error) {
 		if len(p.Bad) < MaxBad {
@@ -196,6 +212,9 @@ func Once(ctx context.Context, bin string, settings sdk.Settings, opts OnceOptio
 	})
 	if skipped > 0 {
 		p.Bad = append(p.Bad, fmt.Errorf("%d more stdout lines after line %d are not protocol lines either", skipped, MaxBad))
+	}
+	if over > 0 {
+		p.Bad = append(p.Bad, fmt.Errorf("%w: %d trigger instances after the first %d dropped", ErrTooManyEmissions, over, MaxEmissions))
 	}
 	if readErr != nil {
 		_, _ = io.Copy(io.Discard, stdout)

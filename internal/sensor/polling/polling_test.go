@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -112,5 +113,44 @@ func TestOnceBoundsBadLines(t *testing.T) {
 	}
 	if len(p.Bad) != MaxBad+1 || !strings.Contains(p.Bad[MaxBad].Error(), "50 more") {
 		t.Errorf("%d bad-line errors (last %v), want %d and one counting 50 more", len(p.Bad), p.Bad[len(p.Bad)-1], MaxBad+1)
+	}
+}
+
+// A poll that emits more than MaxEmissions trigger instances gets the
+// first MaxEmissions, and one error counting the rest; its stdout is still
+// read to the end.
+func TestOnceBoundsEmissions(t *testing.T) {
+	tests := []struct {
+		name    string
+		emitted int
+		wantBad bool
+	}{
+		{"at the limit", MaxEmissions, false},
+		{"over the limit", MaxEmissions + 250, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bin := filepath.Join(t.TempDir(), "sensor")
+			script := fmt.Sprintf("#!/bin/sh\ni=0\nwhile [ $i -lt %d ]; do echo '{\"trigger\": \"p.t\", \"payload\": {}}'; i=$((i+1)); done\n", tt.emitted)
+			if err := os.WriteFile(bin, []byte(script), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			p, err := Once(context.Background(), bin, sdk.Settings{Sensor: "p.Probe"}, OnceOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(p.Emissions) != min(tt.emitted, MaxEmissions) {
+				t.Errorf("%d emissions kept, want %d", len(p.Emissions), min(tt.emitted, MaxEmissions))
+			}
+			if !tt.wantBad {
+				if len(p.Bad) != 0 {
+					t.Errorf("bad %v, want none", p.Bad)
+				}
+				return
+			}
+			if len(p.Bad) != 1 || !errors.Is(p.Bad[0], ErrTooManyEmissions) || !strings.Contains(p.Bad[0].Error(), "250 trigger instances") {
+				t.Errorf("bad %v, want one ErrTooManyEmissions counting 250 dropped", p.Bad)
+			}
+		})
 	}
 }
