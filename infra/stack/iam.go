@@ -35,7 +35,7 @@ func FunctionAccess() map[string]Access {
 		// StartExecution named by the execution id.
 		FnEnforcer: {
 			Table:    []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:Query"},
-			Key:      []string{"kms:Encrypt", "kms:Decrypt"},
+			Key:      []string{"kms:GenerateDataKey", "kms:Decrypt"},
 			Machines: []string{"states:StartExecution"},
 		},
 		// runs actions: execution status, output and result chunks,
@@ -44,7 +44,7 @@ func FunctionAccess() map[string]Access {
 		// sealed) with the key.
 		FnRunner: {
 			Table: []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Query"},
-			Key:   []string{"kms:Encrypt", "kms:Decrypt"},
+			Key:   []string{"kms:GenerateDataKey", "kms:Decrypt"},
 			Bus:   []string{"events:PutEvents"},
 		},
 		// execution records from status changes (large outputs are read
@@ -69,7 +69,7 @@ func FunctionAccess() map[string]Access {
 		FnAPI: {
 			Table:     []string{"dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Query"},
 			Indexes:   []string{"dynamodb:Query"},
-			Key:       []string{"kms:Encrypt", "kms:Decrypt"},
+			Key:       []string{"kms:GenerateDataKey", "kms:Decrypt"},
 			Machines:  []string{"states:StartExecution"},
 			Execution: []string{"states:DescribeExecution", "states:StopExecution"},
 		},

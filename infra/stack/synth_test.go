@@ -904,8 +904,8 @@ func functionPolicies(s *synth) []policyCase {
 		{stack.FnWebhook, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("kms:Decrypt", key), on("events:PutEvents", bus)}},
 		{stack.FnTimer, []string{on("dynamodb:GetItem,dynamodb:PutItem", table), on("events:PutEvents", bus)}},
 		{stack.FnPoller, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt", key), on("events:PutEvents", bus)}},
-		{stack.FnEnforcer, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:Encrypt", key), on("states:StartExecution", machines...)}},
-		{stack.FnRunner, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:Encrypt", key), on("events:PutEvents", bus)}},
+		{stack.FnEnforcer, []string{on("dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:GenerateDataKey", key), on("states:StartExecution", machines...)}},
+		{stack.FnRunner, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("kms:Decrypt,kms:GenerateDataKey", key), on("events:PutEvents", bus)}},
 		{stack.FnCompletion, []string{on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table), on("events:PutEvents", bus), on("states:DescribeExecution", execs...)}},
 		{stack.FnInquiry, []string{
 			on("dynamodb:GetItem,dynamodb:PutItem", table), on("dynamodb:Query", "Table.Arn/index/GSI3"), // the sweep: pending inquiries by status
@@ -913,7 +913,7 @@ func functionPolicies(s *synth) []policyCase {
 		}},
 		{stack.FnAPI, []string{
 			on("dynamodb:BatchWriteItem,dynamodb:DeleteItem,dynamodb:GetItem,dynamodb:PutItem,dynamodb:Query", table),
-			on("dynamodb:Query", indexes...), on("kms:Decrypt,kms:Encrypt", key),
+			on("dynamodb:Query", indexes...), on("kms:Decrypt,kms:GenerateDataKey", key),
 			on("states:StartExecution", machines...), on("states:DescribeExecution,states:StopExecution", execs...),
 		}},
 	}

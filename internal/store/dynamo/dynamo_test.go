@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/bwc-project/bwc/internal/aws/kms"
+	"github.com/bwc-project/bwc/internal/aws/kms/kmstest"
 	"github.com/bwc-project/bwc/internal/store"
 	"github.com/bwc-project/bwc/internal/store/dynamo"
 	"github.com/bwc-project/bwc/internal/store/dynamo/dynamotest"
@@ -150,5 +152,65 @@ func TestExecutionSecretsBoundToID(t *testing.T) {
 	got, err = db.ExecutionSecrets(ctx, "e2")
 	if !errors.Is(err, secret.ErrDecrypt) {
 		t.Fatalf("secrets moved to e2: %v, %v; want secret.ErrDecrypt", got, err)
+	}
+}
+
+// TestKMSEnvelopeSecrets stores secrets over KMS's 4096-byte limit on
+// direct encryption through the AWS cipher (envelope encryption, over a
+// fake KMS): a datastore secret of 10 KB and an execution whose secret
+// parameters together exceed 4 KB.
+func TestKMSEnvelopeSecrets(t *testing.T) {
+	ctx := context.Background()
+	client := startDynalite(t)
+	if err := dynamo.CreateTable(ctx, client, "envelope"); err != nil {
+		t.Fatal(err)
+	}
+	fake := &kmstest.Fake{}
+	db := dynamo.New(client, "envelope", store.Options{Cipher: kms.New(fake, "arn:aws:kms:us-east-1:1:key/k")})
+	big := strings.Repeat("s3cr3t-", 10<<10/7)
+	for _, tc := range []struct {
+		name string
+		run  func(t *testing.T)
+	}{
+		{"datastore secret of 10 KB", func(t *testing.T) {
+			ref := store.KeyRef{Scope: store.ScopeSystem, Name: "big"}
+			if _, err := db.PutKeyValue(ctx, store.KeyValue{KeyRef: ref, Value: big, Secret: true}); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.GetKeyValue(ctx, ref, true)
+			if err != nil || got.Value != big {
+				t.Fatalf("GetKeyValue: %d bytes, %v; want the %d stored", len(got.Value), err, len(big))
+			}
+		}},
+		{"secret parameters over 4 KB", func(t *testing.T) {
+			params := map[string]any{"a": big[:3000], "b": big[3000:6000], "plain": "x"}
+			x := store.Execution{ID: "e-big", Action: "a.b", Parameters: params, SecretParameters: []string{"a", "b"}}
+			if _, err := db.CreateExecution(ctx, x); err != nil {
+				t.Fatal(err)
+			}
+			got, err := db.ExecutionSecrets(ctx, "e-big")
+			if err != nil || got["a"] != params["a"] || got["b"] != params["b"] {
+				t.Fatalf("ExecutionSecrets: %d values, %v", len(got), err)
+			}
+		}},
+	} {
+		t.Run(tc.name, tc.run)
+	}
+	var generated, decrypted int
+	for _, c := range fake.Calls() {
+		switch c.Op {
+		case "GenerateDataKey":
+			generated++
+		case "Decrypt":
+			decrypted++
+		default:
+			t.Errorf("KMS %s called; the cipher should only generate data keys and decrypt them", c.Op)
+		}
+		if len(c.Context) != 1 || c.Context[kms.ContextKey] == "" {
+			t.Errorf("KMS %s with encryption context %v, want the record's aad", c.Op, c.Context)
+		}
+	}
+	if generated != 2 || decrypted != 2 {
+		t.Errorf("KMS calls: %d GenerateDataKey, %d Decrypt; want 2 and 2", generated, decrypted)
 	}
 }
