@@ -34,9 +34,11 @@ enforcer, runner, completion and inquiry functions with their memory and an
 assumed duration; Step Functions standard state transitions along the path a
 typical run takes through the rule's state machine (read from the compiled
 ASL: every task succeeds and every Choice takes its first rule, so it is an
-estimate); DynamoDB on-demand request units of the records written (trigger
-instance, enforcement, execution and its status updates, output, inquiries;
-counted from the DynamoDB adapter); CloudWatch Logs ingestion; X-Ray traces.
+estimate), and for a rule on the direct path its Express wrapper machine
+(one request and its duration, per started 100 ms and 64 MB); DynamoDB
+on-demand request units of the records written (trigger instance,
+enforcement, execution and its status updates, output, inquiries; counted
+from the DynamoDB adapter); CloudWatch Logs ingestion; X-Ray traces.
 Whether a rule goes through the enforcer or straight to Step Functions is the
 decision "bwc rule explain" shows. Fixed monthly: the KMS key, and the polls
 of every polling sensor. Free tiers, storage and data transfer are not counted.
@@ -50,6 +52,8 @@ Flags:
                          poller 500, enforcer 50, runner 200, completion 50,
                          inquiry 30).
   --memory MB            the functions' memory (default 512, as the stack).
+  --direct-duration MS   how long a direct rule's Express machine runs
+                         (default 80; billed per started 100 ms at 64 MB).
   --event-bytes N        the size of a trigger event (default 1024).
   --log-bytes N          bytes logged per Lambda invocation (default 1024).
   --json                 print the estimate as JSON (per rule: usage per
@@ -96,6 +100,7 @@ cannot be read); 2 bad flags or packs that cannot be loaded.`,
 	f.Float64Var(&a.Triggers, "triggers", a.Triggers, "triggers of each rule to price")
 	f.StringArrayVar(&durations, "duration", nil, "billed milliseconds per invocation, FN=MS (repeatable)")
 	f.Float64Var(&a.MemoryMB, "memory", a.MemoryMB, "the functions' memory in MB")
+	f.Float64Var(&a.DirectDurationMS, "direct-duration", a.DirectDurationMS, "milliseconds a direct rule's Express machine runs")
 	f.Float64Var(&a.EventBytes, "event-bytes", a.EventBytes, "the size of a trigger event in bytes")
 	f.Float64Var(&a.LambdaLogBytes, "log-bytes", a.LambdaLogBytes, "bytes logged per Lambda invocation")
 	f.BoolVar(&asJSON, "json", false, "print JSON")

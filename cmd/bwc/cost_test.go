@@ -49,11 +49,19 @@ func TestCost(t *testing.T) {
 	if got := total("--duration", "runner=2000"); got <= base {
 		t.Errorf("longer runner: $%v, want more than $%v", got, base)
 	}
+	// the direct rules' Express machines are billed per started 100 ms
+	if got := total("--direct-duration", "100"); got != base {
+		t.Errorf("direct machines of 100 ms: $%v, want the 80 ms default's $%v (both bill 100 ms)", got, base)
+	}
+	if got := total("--direct-duration", "101"); got <= base {
+		t.Errorf("direct machines of 101 ms: $%v, want more than $%v", got, base)
+	}
 
 	for _, args := range [][]string{
 		{"cost", "--duration", "runner"},
 		{"cost", "--duration", "nosuchfn=5"},
 		{"cost", "--memory", "64"},
+		{"cost", "--direct-duration", "0"},
 		{"cost", "extra"},
 		{"cost", "--packs", "/nonexistent/packs"},
 	} {

@@ -484,6 +484,13 @@ func (b *builder) rules() error {
 // else) and starts the rule's machine (states:StartExecution on that
 // machine only). Its executions are not BWC executions: the completion
 // function does not follow them.
+//
+// It is an Express state machine, unlike the workflows: it makes two
+// request-response calls and ends, so it is billed per request and 100 ms
+// rather than per state transition, and its conditional put makes it
+// idempotent, so Express's at-least-once runs start nothing twice. Express
+// keeps no execution history in Step Functions: its history is the log
+// group (level ALL), and it sends no status change events.
 func (b *builder) directMachine(r RulePlan) (awsstepfunctions.StateMachine, error) {
 	target, ok := b.s.Machines[r.Machine]
 	if !ok {
@@ -493,6 +500,7 @@ func (b *builder) directMachine(r RulePlan) (awsstepfunctions.StateMachine, erro
 	name := MachineName(b.name, r.DirectMachine)
 	sm := awsstepfunctions.NewStateMachine(b.s.Stack, jsii.String(id), &awsstepfunctions.StateMachineProps{
 		StateMachineName: jsii.String(name),
+		StateMachineType: awsstepfunctions.StateMachineType_EXPRESS,
 		DefinitionBody:   awsstepfunctions.DefinitionBody_FromString(jsii.String(string(r.DirectDefinition))),
 		DefinitionSubstitutions: &map[string]*string{
 			direct.TableNameParam:                    b.s.Table.Ref(),

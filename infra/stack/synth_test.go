@@ -449,8 +449,14 @@ func TestSynth(t *testing.T) {
 			if !reflect.DeepEqual(gotSubs, wantSubs) {
 				t.Errorf("rule %s: direct machine substitutions %v, want %v", rp.Ref, gotSubs, wantSubs)
 			}
-			if lc := p["LoggingConfiguration"].(map[string]any); lc["Level"] != "ALL" || lc["Destinations"] == nil {
-				t.Errorf("rule %s: direct machine logging %v", rp.Ref, lc)
+			// an Express machine (billed per request and duration, not
+			// per transition), whose only history is its log group: every
+			// event logged, without execution data, as the workflows'
+			if p["StateMachineType"] != "EXPRESS" {
+				t.Errorf("rule %s: direct machine type %v, want EXPRESS", rp.Ref, p["StateMachineType"])
+			}
+			if lc := p["LoggingConfiguration"].(map[string]any); lc["Level"] != "ALL" || lc["IncludeExecutionData"] != false || len(logGroups(lc)) != 1 {
+				t.Errorf("rule %s: direct machine logging %v, want level ALL without execution data to one log group", rp.Ref, lc)
 			}
 			if tc := p["TracingConfiguration"].(map[string]any); tc["Enabled"] != true {
 				t.Errorf("rule %s: direct machine tracing %v", rp.Ref, tc)
@@ -869,6 +875,12 @@ func checkMachine(t *testing.T, s *synth, ref string, def []byte, subs []string)
 	if !reflect.DeepEqual(gotSubs, wantSubs) {
 		t.Errorf("state machine %s: substitutions %v, want %v", ref, gotSubs, wantSubs)
 	}
+	// workflows are standard machines: an execution history in the
+	// console, status change events for the completion function,
+	// .waitForTaskToken inquiries
+	if typ, ok := p["StateMachineType"]; ok && typ != "STANDARD" {
+		t.Errorf("state machine %s: type %v, want STANDARD", ref, typ)
+	}
 	if lc := p["LoggingConfiguration"].(map[string]any); lc["Level"] != "ALL" || lc["Destinations"] == nil {
 		t.Errorf("state machine %s: logging %v", ref, lc)
 	}
@@ -921,4 +933,19 @@ func functionPolicies(s *synth) []policyCase {
 
 func isAlnum(c rune) bool {
 	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// logGroups lists the log group ARNs of a state machine's
+// LoggingConfiguration, rendered.
+func logGroups(lc map[string]any) []string {
+	var out []string
+	ds, _ := lc["Destinations"].([]any)
+	for _, d := range ds {
+		dm, _ := d.(map[string]any)
+		cw, _ := dm["CloudWatchLogsLogGroup"].(map[string]any)
+		if arn, ok := cw["LogGroupArn"]; ok {
+			out = append(out, render(arn))
+		}
+	}
+	return out
 }

@@ -15,10 +15,12 @@
 //     the trigger instance record and PutEvents (one event per 64 KB chunk);
 //   - enforcement, by the rule's AWS path (content.RulePath): the enforcer
 //     function, the enforcement record and the execution record, or, for a
-//     direct rule, its direct machine's run (internal/aws/direct: its state
-//     transitions and log events) and the enforcement record it writes (the
-//     completion function creates the execution record). EventBridge's
-//     deliveries to Lambda and Step Functions targets are free;
+//     direct rule, its direct machine's run (internal/aws/direct, an
+//     Express machine: one request, its assumed duration rounded up to
+//     100 ms at its assumed memory rounded up to 64 MB, and its log events)
+//     and the enforcement record it writes (the completion function creates
+//     the execution record). EventBridge's deliveries to Lambda and Step
+//     Functions targets are free;
 //   - the execution: Step Functions standard state transitions along the
 //     path a typical run takes through the rule's state machine (every task
 //     succeeds, every Choice takes its first rule, a Map runs one item, a

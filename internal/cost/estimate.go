@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/bwc-project/bwc/internal/aws/direct"
@@ -72,6 +73,14 @@ type Assumptions struct {
 	APILogBytes float64 `json:"api_log_bytes"`
 	// TraceSampling is the share of triggers X-Ray records a trace for.
 	TraceSampling float64 `json:"trace_sampling"`
+	// DirectDurationMS is how long a direct rule's Express machine runs
+	// (internal/aws/direct: a Pass state, a DynamoDB PutItem and a
+	// StartExecution, both request-response); billed per started 100 ms.
+	DirectDurationMS float64 `json:"direct_duration_ms"`
+	// DirectMemoryMB is the memory Step Functions bills the direct
+	// machine's run for (its definition, a few KB, and a payload under
+	// 256 KB); billed per started 64 MB.
+	DirectMemoryMB float64 `json:"direct_memory_mb"`
 }
 
 // DefaultAssumptions returns the defaults `bwc cost` starts from.
@@ -88,6 +97,8 @@ func DefaultAssumptions() Assumptions {
 		StatesLogEventBytes: 400,
 		APILogBytes:         300,
 		TraceSampling:       0.05,
+		DirectDurationMS:    80,
+		DirectMemoryMB:      64,
 	}
 }
 
@@ -106,6 +117,12 @@ func (a Assumptions) Check() error {
 	}
 	if a.MemoryMB < 128 || a.MemoryMB > 10240 {
 		return fmt.Errorf("memory %v MB: %w: Lambda offers 128 to 10240 MB", a.MemoryMB, ErrAssumption)
+	}
+	if a.DirectDurationMS < 1 || a.DirectDurationMS > 300000 || math.IsNaN(a.DirectDurationMS) {
+		return fmt.Errorf("duration of the direct machine %v ms: %w: an Express execution runs 1 ms to 5 minutes", a.DirectDurationMS, ErrAssumption)
+	}
+	if a.DirectMemoryMB < 1 || math.IsNaN(a.DirectMemoryMB) || math.IsInf(a.DirectMemoryMB, 0) {
+		return fmt.Errorf("memory of the direct machine %v MB: %w: expected 1 MB or more", a.DirectMemoryMB, ErrAssumption)
 	}
 	if a.TraceSampling < 0 || a.TraceSampling > 1 {
 		return fmt.Errorf("trace sampling %v: %w: expected a share from 0 to 1", a.TraceSampling, ErrAssumption)
@@ -144,6 +161,8 @@ type Usage struct {
 	SchedulerInvocations float64            `json:"scheduler_invocations"`
 	Invocations          map[string]float64 `json:"lambda_invocations"`
 	Transitions          float64            `json:"state_transitions"`
+	ExpressRequests      float64            `json:"express_requests"`
+	ExpressGBSeconds     float64            `json:"express_gb_seconds"`
 	WriteUnits           float64            `json:"dynamodb_write_units"`
 	ReadUnits            float64            `json:"dynamodb_read_units"`
 	LogBytes             float64            `json:"log_bytes"`
@@ -270,6 +289,8 @@ func (u *Usage) add(v Usage) {
 		u.Invocations[fn] += n
 	}
 	u.Transitions += v.Transitions
+	u.ExpressRequests += v.ExpressRequests
+	u.ExpressGBSeconds += v.ExpressGBSeconds
 	u.WriteUnits += v.WriteUnits
 	u.ReadUnits += v.ReadUnits
 	u.LogBytes += v.LogBytes
@@ -354,8 +375,10 @@ func (e *estimator) rule(r *rule.Compiled) (RuleCost, error) {
 }
 
 // directRun adds the run of a direct rule's own state machine
-// (internal/aws/direct): its states and log events, and the enforcement it
-// records (the run of the machine it starts is added by the caller).
+// (internal/aws/direct), an Express machine: one request and its duration
+// at its memory (each rounded up as Step Functions bills them), its log
+// events, and the enforcement it records (the run of the machine it starts
+// is added by the caller).
 func (e *estimator) directRun(u *usage, ruleRef string, path content.AWSPath) error {
 	def, err := direct.Definition(ruleRef, path, 0)
 	if err != nil {
@@ -365,7 +388,8 @@ func (e *estimator) directRun(u *usage, ruleRef string, path content.AWSPath) er
 	if err != nil {
 		return fmt.Errorf("direct machine of rule %s: %w", ruleRef, err)
 	}
-	u.Transitions += float64(r.Transitions)
+	u.ExpressRequests++
+	u.ExpressGBSeconds += ExpressGBSeconds(e.a.DirectDurationMS, e.a.DirectMemoryMB)
 	u.LogBytes += float64(r.LogEvents) * e.a.StatesLogEventBytes
 	u.WriteUnits += WriteEnforcement
 	return nil
@@ -474,6 +498,13 @@ func (e *estimator) machineUsage(ref string, depth int) (*machineRun, error) {
 	return mr, nil
 }
 
+// ExpressGBSeconds is what Step Functions bills for an Express execution
+// of ms milliseconds using mb MB of memory: the duration rounded up to
+// 100 ms, the memory to 64 MB.
+func ExpressGBSeconds(ms, mb float64) float64 {
+	return math.Ceil(ms/100) * 0.1 * math.Ceil(mb/64) * 64 / 1024
+}
+
 // lines prices n times the usage u, by service.
 func (e *estimator) lines(u Usage, n float64) []Line {
 	p := func(key string) float64 { return e.p[key].Each() }
@@ -491,12 +522,16 @@ func (e *estimator) lines(u Usage, n float64) []Line {
 		parts = append(parts, fmt.Sprintf("%s %s", fn, num(c)))
 	}
 	gb := u.LogBytes / (1 << 30)
+	states := count(u.Transitions, "state transition")
+	if u.ExpressRequests > 0 {
+		states += ", " + count(u.ExpressRequests, "Express request") + " (" + strconv.FormatFloat(u.ExpressGBSeconds, 'f', -1, 64) + " GB-s)"
+	}
 	return []Line{
 		{SvcAPI, count(u.APIRequests, "request"), n * u.APIRequests * p(PriceAPIRequest)},
 		{SvcEvents, count(u.PutEvents, "PutEvents event") + ", " + count(u.SchedulerInvocations, "Scheduler invocation") + ", " + count(u.Deliveries, "delivery") + " (free)",
 			n * (u.PutEvents*p(PricePutEvent) + u.SchedulerInvocations*p(PriceScheduler) + u.Deliveries*p(PriceDelivery))},
 		{SvcLambda, count(inv, "invocation") + " (" + strings.Join(parts, ", ") + "), " + num(gbs) + " GB-s", n * (inv*p(PriceLambdaReq) + gbs*p(PriceLambdaGBs))},
-		{SvcStates, count(u.Transitions, "state transition"), n * u.Transitions * p(PriceTransition)},
+		{SvcStates, states, n * (u.Transitions*p(PriceTransition) + u.ExpressRequests*p(PriceExpressReq) + u.ExpressGBSeconds*p(PriceExpressGBs))},
 		{SvcDynamoDB, count(u.WriteUnits, "write unit") + ", " + count(u.ReadUnits, "read unit"), n * (u.WriteUnits*p(PriceWriteUnit) + u.ReadUnits*p(PriceReadUnit))},
 		{SvcLogs, num(u.LogBytes) + " bytes ingested", n * gb * p(PriceLogIngestGB)},
 		{SvcXRay, count(u.Traces, "trace"), n * u.Traces * p(PriceTrace)},

@@ -2,6 +2,7 @@ package cost_test
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"strings"
@@ -79,8 +80,9 @@ func TestEstimateRules(t *testing.T) {
 	}{
 		{
 			// webhook (request, function, record, event), direct to the
-			// rule's direct machine: no enforcer; its 3 states (14 log
-			// events) and the enforcement record; the execution record
+			// rule's direct machine: no enforcer; one Express request of
+			// 80 ms billed as 100 ms at 64 MB, its 14 log events, and the
+			// enforcement record; the execution record
 			// created by completion; one run: 2 updates + result, 2
 			// completions, core.actiontrigger (event + record), one runner
 			// task + output
@@ -88,7 +90,8 @@ func TestEstimateRules(t *testing.T) {
 			want: cost.Usage{
 				APIRequests: 1, PutEvents: 2, Deliveries: 3,
 				Invocations: map[string]float64{"webhook": 1, "completion": 2, "runner": 1},
-				Transitions: 3 + 1, WriteUnits: 4 + 4 + 8 + 21 + 4 + 1, ReadUnits: 2,
+				Transitions: 1, ExpressRequests: 1, ExpressGBSeconds: 0.1 * 64.0 / 1024,
+				WriteUnits: 4 + 4 + 8 + 21 + 4 + 1, ReadUnits: 2,
 				LogBytes: 4*1024 + 300 + (2+2+3)*400 + 14*400, Traces: 0.05,
 			},
 		},
@@ -137,7 +140,7 @@ func TestEstimateRules(t *testing.T) {
 				cost.SvcAPI:      n * u.APIRequests * 1.00 / 1e6,
 				cost.SvcEvents:   n * (u.PutEvents*1.00/1e6 + u.SchedulerInvocations*1.00/1e6),
 				cost.SvcLambda:   n * (inv*0.20/1e6 + gbs*0.0000133334),
-				cost.SvcStates:   n * u.Transitions * 0.025 / 1000,
+				cost.SvcStates:   n * (u.Transitions*0.025/1000 + u.ExpressRequests*1.00/1e6 + u.ExpressGBSeconds*0.06/3600),
 				cost.SvcDynamoDB: n * (u.WriteUnits*0.625 + u.ReadUnits*0.125) / 1e6,
 				cost.SvcLogs:     n * u.LogBytes / (1 << 30) * 0.50,
 				cost.SvcXRay:     n * u.Traces * each(cost.PriceTrace),
@@ -205,6 +208,9 @@ func TestAssumptionsChecked(t *testing.T) {
 		{"unknown function", func(a *cost.Assumptions) { a.DurationMS["api"] = 5 }},
 		{"zero duration", func(a *cost.Assumptions) { a.DurationMS["runner"] = 0 }},
 		{"sampling", func(a *cost.Assumptions) { a.TraceSampling = 2 }},
+		{"zero direct duration", func(a *cost.Assumptions) { a.DirectDurationMS = 0 }},
+		{"direct duration past Express's 5 minutes", func(a *cost.Assumptions) { a.DirectDurationMS = 300001 }},
+		{"zero direct memory", func(a *cost.Assumptions) { a.DirectMemoryMB = 0 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,5 +223,26 @@ func TestAssumptionsChecked(t *testing.T) {
 	}
 	if err := cost.DefaultAssumptions().Check(); err != nil {
 		t.Errorf("the defaults: %v", err)
+	}
+}
+
+// Express duration is billed per started 100 ms and per started 64 MB.
+func TestExpressGBSeconds(t *testing.T) {
+	tests := []struct {
+		ms, mb, want float64
+	}{
+		{80, 64, 0.1 * 64.0 / 1024},
+		{100, 64, 0.1 * 64.0 / 1024},
+		{101, 64, 0.2 * 64.0 / 1024},
+		{1, 1, 0.1 * 64.0 / 1024},
+		{250, 65, 0.3 * 128.0 / 1024},
+		{1000, 1024, 1},
+	}
+	for _, tt := range tests {
+		t.Run(fmt.Sprintf("%vms %vMB", tt.ms, tt.mb), func(t *testing.T) {
+			if got := cost.ExpressGBSeconds(tt.ms, tt.mb); math.Abs(got-tt.want) > 1e-12 {
+				t.Errorf("%v GB-s, want %v", got, tt.want)
+			}
+		})
 	}
 }

@@ -57,6 +57,8 @@ func (r *Report) WriteTable(w io.Writer) error {
 		ds = append(ds, fmt.Sprintf("%s %s ms", fn, num(a.DurationMS[fn])))
 	}
 	fmt.Fprintf(&b, "  Lambda: arm64, %s MB; billed duration per invocation: %s\n", num(a.MemoryMB), strings.Join(ds, ", "))
+	fmt.Fprintf(&b, "  direct machines (Step Functions Express): %s ms, %s MB per run (billed per started 100 ms and 64 MB)\n",
+		num(a.DirectDurationMS), num(a.DirectMemoryMB))
 	fmt.Fprintf(&b, "  events of %s bytes; logs: %s bytes per Lambda invocation, %s per Step Functions event (LogLevel ALL), %s per API access log line\n",
 		num(a.EventBytes), num(a.LambdaLogBytes), num(a.StatesLogEventBytes), num(a.APILogBytes))
 	fmt.Fprintf(&b, "  X-Ray traces for %s%% of triggers (sampling)\n", num(a.TraceSampling*100))

@@ -18,6 +18,8 @@ const (
 	PriceLambdaReq   = "lambda.request"
 	PriceLambdaGBs   = "lambda.arm64.gb_second"
 	PriceTransition  = "stepfunctions.standard.transition"
+	PriceExpressReq  = "stepfunctions.express.request"
+	PriceExpressGBs  = "stepfunctions.express.gb_second"
 	PriceWriteUnit   = "dynamodb.ondemand.wru"
 	PriceReadUnit    = "dynamodb.ondemand.rru"
 	PriceLogIngestGB = "logs.ingest.gb"
@@ -53,6 +55,8 @@ func ListPrices() Prices {
 		{PriceLambdaReq, "Lambda requests", 0.20, 1e6, "requests", "AWS Lambda pricing"},
 		{PriceLambdaGBs, "Lambda duration, Arm (first 7.5 billion GB-seconds a month)", 0.0000133334, 1, "GB-seconds", "AWS Lambda pricing"},
 		{PriceTransition, "Step Functions standard workflow state transitions", 0.025, 1e3, "transitions", "AWS Step Functions pricing"},
+		{PriceExpressReq, "Step Functions express workflow requests (executions started)", 1.00, 1e6, "requests", "AWS Step Functions pricing (Express Workflows)"},
+		{PriceExpressGBs, "Step Functions express workflow duration (first 1,000 GB-hours a month, $0.06 per GB-hour; billed per started 100 ms and 64 MB of memory)", 0.06, 3600, "GB-seconds", "AWS Step Functions pricing (Express Workflows)"},
 		{PriceWriteUnit, "DynamoDB on-demand write request units", 0.625, 1e6, "write request units", "Amazon DynamoDB pricing (on-demand capacity)"},
 		{PriceReadUnit, "DynamoDB on-demand read request units", 0.125, 1e6, "read request units", "Amazon DynamoDB pricing (on-demand capacity)"},
 		{PriceLogIngestGB, "CloudWatch Logs ingestion, standard class (vended logs: first 10 TB)", 0.50, 1, "GB", "Amazon CloudWatch pricing"},

@@ -6,8 +6,20 @@
 // enforcement (dynamo.EnforcementTemplate, rendered here with JSONata), and
 // then starts the state machine that runs the action, named by the
 // execution id the enforcer would have used. A redelivered event finds the
-// enforcement recorded (a conditional put) and ends as a duplicate without
-// starting anything. See docs/deploy.md, "Rules: enforcer or direct".
+// enforcement recorded (a conditional put) and tries the start again: the
+// execution exists (ExecutionAlreadyExists, as its name is the execution
+// id), so it ends as a duplicate having started nothing; if an earlier run
+// stopped between the put and the start, this one starts it. See
+// docs/deploy.md, "Rules: enforcer or direct".
+//
+// The stack (infra/stack) deploys the machine as an Express state machine:
+// it uses only request-response integrations (dynamodb:putItem, a plain
+// states:startExecution), runs for tens of milliseconds, and its
+// conditional put and named start make a second run of the same event a
+// duplicate, so
+// Express's per-request billing and at-least-once runs fit it. Its history
+// is therefore only its CloudWatch Logs log group: nothing may call
+// DescribeExecution or GetExecutionHistory on its executions.
 //
 // Definition is a pure function, safe for concurrent use.
 package direct
@@ -31,7 +43,8 @@ import (
 // ${TableName}.
 const TableNameParam = "TableName"
 
-// State names, as the Step Functions console shows them.
+// State names, as the machine's log events (and the Step Functions
+// console, which reads them) show them.
 const (
 	StateIDs       = "Enforcement ids"
 	StateRecord    = "Record enforcement"
@@ -42,6 +55,13 @@ const (
 // ErrorDuplicate is the error the enforcement put fails with when the
 // enforcement is recorded already (a redelivered event).
 const ErrorDuplicate = "DynamoDB.ConditionalCheckFailedException"
+
+// ErrorStarted is the error the start fails with when the execution of
+// that name exists already (started by an earlier delivery of the event):
+// the machine then ends as a duplicate. An enforcement recorded by a run
+// that stopped before starting the execution therefore still gets its
+// execution on the next delivery.
+const ErrorStarted = "StepFunctions.ExecutionAlreadyExistsException"
 
 // StartState is the name of the state that starts machine.
 func StartState(machine string) string { return startPrefix + machine }
@@ -108,7 +128,11 @@ func Definition(ruleRef string, p content.AWSPath, retention time.Duration) ([]b
 					{"ErrorEquals", []string{"DynamoDB.ProvisionedThroughputExceededException", "DynamoDB.RequestLimitExceeded", "DynamoDB.ThrottlingException", "DynamoDB.InternalServerError", "DynamoDB.AmazonDynamoDBException"}},
 					{"IntervalSeconds", 1}, {"MaxAttempts", 5}, {"BackoffRate", 2}, {"JitterStrategy", "FULL"},
 				}},
-				"Catch": []any{ordered{{"ErrorEquals", []string{ErrorDuplicate}}, {"Next", StateDuplicate}}},
+				// Recorded already: a redelivered event, or a run of this
+				// machine that stopped before its start. The start is tried
+				// anyway; its name, the execution id, makes it start
+				// nothing twice.
+				"Catch": []any{ordered{{"ErrorEquals", []string{ErrorDuplicate}}, {"Next", start}}},
 				"Next":  start,
 			}},
 			{start, map[string]any{
@@ -124,12 +148,13 @@ func Definition(ruleRef string, p content.AWSPath, retention time.Duration) ([]b
 					{"ErrorEquals", []string{"StepFunctions.ExecutionLimitExceededException", "StepFunctions.SdkClientException"}},
 					{"IntervalSeconds", 1}, {"MaxAttempts", 5}, {"BackoffRate", 2}, {"JitterStrategy", "FULL"},
 				}},
+				"Catch":  []any{ordered{{"ErrorEquals", []string{ErrorStarted}}, {"Next", StateDuplicate}}},
 				"Output": "{% {'enforcement': $ids.enforcement, 'execution': $ids.execution, 'executionArn': $states.result.ExecutionArn} %}",
 				"End":    true,
 			}},
 			{StateDuplicate, map[string]any{
 				"Type":    "Succeed",
-				"Comment": "the event was enforced already (EventBridge delivered it again): nothing is started twice",
+				"Comment": "the event was enforced and its execution started already (EventBridge delivered it again): nothing is started twice",
 				"Output":  "{% {'enforcement': $ids.enforcement, 'duplicate': true} %}",
 			}},
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -200,11 +201,15 @@ func TestDirectMachineRecordsTheEnforcerRecord(t *testing.T) {
 		// service: an event with no trigger instance id (an AWS service's):
 		// its event id stands for one
 		service bool
+		// lostStart: the first delivery records the enforcement, then its
+		// start fails for good; the next delivery must start the execution
+		lostStart bool
 	}{
 		{name: "with trace tag", trace: "trace-1"},
 		{name: "without trace tag"},
 		{name: "kept for ever", trace: "trace-3", retention: -1},
 		{name: "service event", service: true},
+		{name: "start lost after the record", trace: "trace-5", lostStart: true},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -228,6 +233,7 @@ func TestDirectMachineRecordsTheEnforcerRecord(t *testing.T) {
 
 			var mu sync.Mutex
 			var started []startedChild
+			failStart := tt.lostStart
 			child, err := asl.Parse([]byte(`{"QueryLanguage":"JSONata","StartAt":"Run","States":{"Run":{"Type":"Pass","End":true}}}`))
 			if err != nil {
 				t.Fatal(err)
@@ -246,8 +252,18 @@ func TestDirectMachineRecordsTheEnforcerRecord(t *testing.T) {
 					params, _ := req.Parameters.(map[string]any)
 					name, _ := params["Name"].(string)
 					mu.Lock()
+					defer mu.Unlock()
+					if failStart {
+						failStart = false
+						return asl.TaskResult{}, &asl.Failure{Name: "StepFunctions.AccessDeniedException", Cause: "not allowed (test)"}
+					}
+					for _, s := range started {
+						if s.name == name {
+							// As Step Functions answers a name in use.
+							return asl.TaskResult{}, &asl.Failure{Name: direct.ErrorStarted, Cause: "Execution Already Exists: '" + name + "'"}
+						}
+					}
 					started = append(started, startedChild{name: name, input: params["Input"]})
-					mu.Unlock()
 				}
 				return cp.RunTask(ctx, req)
 			})), asl.WithClock(clock))
@@ -291,21 +307,34 @@ func TestDirectMachineRecordsTheEnforcerRecord(t *testing.T) {
 			}
 
 			db := dynamo.New(client, table, opts)
-			for run := 1; run <= 2; run++ {
-				x, err := in.Start(ctx, m, input, asl.StartOptions{Name: "delivery-" + string(rune('0'+run))})
+			// The deliveries of the event: the first starts the execution
+			// (with lostStart, the first fails after recording and the
+			// second starts it); the last finds it started: a duplicate.
+			runs := []string{"starts", "duplicate"}
+			if tt.lostStart {
+				runs = []string{"fails", "starts", "duplicate"}
+			}
+			for i, want := range runs {
+				x, err := in.Start(ctx, m, input, asl.StartOptions{Name: fmt.Sprintf("delivery-%d", i+1)})
 				if err != nil {
 					t.Fatal(err)
 				}
 				d := x.Describe()
+				if want == "fails" {
+					if d.Status != asl.StatusFailed {
+						t.Fatalf("delivery %d: %s, want FAILED (its start was refused)", i+1, d.Status)
+					}
+					continue
+				}
 				if d.Status != asl.StatusSucceeded {
-					t.Fatalf("run %d: %s %s: %s", run, d.Status, d.Error, d.Cause)
+					t.Fatalf("delivery %d: %s %s: %s", i+1, d.Status, d.Error, d.Cause)
 				}
 				out, _ := d.Output.(map[string]any)
-				if run == 1 && (out["enforcement"] != rec.ID || out["execution"] != rec.ExecutionID || out["duplicate"] != nil) {
-					t.Errorf("run 1 output %v, want enforcement %s execution %s", out, rec.ID, rec.ExecutionID)
+				if want == "starts" && (out["enforcement"] != rec.ID || out["execution"] != rec.ExecutionID || out["duplicate"] != nil) {
+					t.Errorf("delivery %d output %v, want enforcement %s execution %s started", i+1, out, rec.ID, rec.ExecutionID)
 				}
-				if run == 2 && (out["enforcement"] != rec.ID || out["duplicate"] != true) {
-					t.Errorf("run 2 (same event) output %v, want a duplicate of %s", out, rec.ID)
+				if want == "duplicate" && (out["enforcement"] != rec.ID || out["duplicate"] != true) {
+					t.Errorf("delivery %d (same event) output %v, want a duplicate of %s", i+1, out, rec.ID)
 				}
 			}
 			if len(started) != 1 || started[0].name != rec.ExecutionID {
