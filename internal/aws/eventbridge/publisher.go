@@ -14,6 +14,13 @@
 // the enforcer is idempotent per trigger instance, so a redelivery starts
 // nothing twice.
 //
+// Limits: a batch holds at most [MaxBatch] entries and [MaxEntriesSize]
+// bytes as EventBridge counts them; an entry over that size alone fails
+// with bus.ErrCodeInvalid before anything is recorded. Entries EventBridge
+// refuses with a transient code (InternalFailure, ThrottlingException) are
+// sent again, those alone, with exponential backoff, up to
+// Options.Attempts times (the SDK retries only whole calls).
+//
 // Concurrency: a Publisher is safe for concurrent use if its ports are.
 package eventbridge
 
@@ -39,6 +46,27 @@ import (
 // call.
 const MaxBatch = 10
 
+// MaxEntriesSize is the total size of the entries of one PutEvents call
+// EventBridge takes, counted as [EntrySize] does (256 KiB).
+const MaxEntriesSize = 256 * 1024
+
+// EntrySize is the size of an entry as EventBridge counts it ("Calculating
+// Amazon EventBridge PutEvents event entry size"): 14 bytes for a Time and
+// the UTF-8 bytes of Source, DetailType, Detail and each resource.
+func EntrySize(e types.PutEventsRequestEntry) int {
+	n := len(aws.ToString(e.Source)) + len(aws.ToString(e.DetailType)) + len(aws.ToString(e.Detail))
+	if e.Time != nil {
+		n += 14
+	}
+	for _, r := range e.Resources {
+		n += len(r)
+	}
+	return n
+}
+
+// retryable are the per-entry error codes of PutEvents worth another try.
+var retryable = map[string]bool{"InternalFailure": true, "ThrottlingException": true, "InternalException": true, "ServiceUnavailable": true}
+
 // eventsAPI is the subset of the EventBridge client the publisher calls;
 // *eventbridge.Client satisfies it.
 type eventsAPI interface {
@@ -61,6 +89,14 @@ type Options struct {
 	// NewID makes event ids for entries without one; default 32 random
 	// hex digits.
 	NewID func() string
+	// Attempts is how many times an entry EventBridge refuses with a
+	// transient error code is sent; default 4.
+	Attempts int
+	// Backoff is the wait before the first resend, doubled before each
+	// next one; default 100ms.
+	Backoff time.Duration
+	// Sleep waits d or until ctx ends (its error); default a timer.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Publisher puts trigger events on an EventBridge bus.
@@ -79,6 +115,15 @@ func New(api eventsAPI, busName string, rec Recorder, opts Options) *Publisher {
 	}
 	if opts.NewID == nil {
 		opts.NewID = randomID
+	}
+	if opts.Attempts <= 0 {
+		opts.Attempts = 4
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 100 * time.Millisecond
+	}
+	if opts.Sleep == nil {
+		opts.Sleep = sleep
 	}
 	return &Publisher{api: api, bus: busName, rec: rec, opts: opts}
 }
@@ -108,9 +153,16 @@ func (p *Publisher) PutEvents(ctx context.Context, entries []bus.Entry) (bus.Out
 			batch = append(batch, pending{index: i, entry: req})
 		}
 	}
-	for start := 0; start < len(batch); start += MaxBatch {
-		end := min(start+MaxBatch, len(batch))
-		p.send(ctx, batch[start:end], &out)
+	wait := p.opts.Backoff
+	for attempt := 1; len(batch) > 0; attempt++ {
+		var again []pending
+		for _, b := range batches(batch) {
+			again = append(again, p.send(ctx, b, &out)...)
+		}
+		if len(again) == 0 || attempt >= p.opts.Attempts || p.opts.Sleep(ctx, wait) != nil {
+			break
+		}
+		batch, wait = again, 2*wait
 	}
 	for _, r := range out.Entries {
 		if r.ErrorCode != "" {
@@ -149,6 +201,11 @@ func (p *Publisher) record(ctx context.Context, e bus.Entry) (res bus.EntryResul
 	if tag == "" {
 		tag = tiID
 	}
+	// An event EventBridge cannot take is refused before it is recorded:
+	// recorded, it would stay pending and never be sent.
+	if _, err := p.entry(tiID, e, payload, tag, at); err != nil {
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, err
+	}
 	ti, err := p.rec.CreateTriggerInstance(ctx, store.TriggerInstance{
 		ID: tiID, Trigger: e.Trigger, Payload: raw, OccurredAt: at, SourceEventID: e.ID, TraceTag: tag,
 	})
@@ -167,23 +224,71 @@ func (p *Publisher) record(ctx context.Context, e bus.Entry) (res bus.EntryResul
 	case err != nil:
 		return bus.EntryResult{ErrorCode: bus.ErrCodeInternal}, req, false, fmt.Errorf("recording a %s event: %w", e.Trigger, err)
 	}
+	req, err = p.entry(tiID, e, payload, tag, at)
+	if err != nil {
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, err
+	}
+	return res, req, true, nil
+}
+
+// entry is the EventBridge entry of a recorded event; it fails for one
+// EventBridge cannot take (over MaxEntriesSize).
+func (p *Publisher) entry(tiID string, e bus.Entry, payload map[string]any, tag string, at time.Time) (types.PutEventsRequestEntry, error) {
 	env := rule.NewEnvelope(tiID, e.Trigger, e.TriggerParameters, payload, tag, at)
 	detail, err := json.Marshal(env.Detail)
 	if err != nil {
-		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, fmt.Errorf("encoding the detail of a %s event: %w", e.Trigger, err)
+		return types.PutEventsRequestEntry{}, fmt.Errorf("encoding the detail of a %s event: %w", e.Trigger, err)
 	}
-	return res, types.PutEventsRequestEntry{
+	req := types.PutEventsRequestEntry{
 		EventBusName: aws.String(p.bus),
 		Source:       aws.String(env.Source),
 		DetailType:   aws.String(env.DetailType),
 		Detail:       aws.String(string(detail)),
 		Time:         aws.Time(env.Time),
-	}, true, nil
+	}
+	if n := EntrySize(req); n > MaxEntriesSize {
+		return types.PutEventsRequestEntry{}, fmt.Errorf("a %s event of %d bytes (payload, trigger parameters and envelope) is over the %d bytes EventBridge takes: %w", e.Trigger, n, MaxEntriesSize, ErrTooLarge)
+	}
+	return req, nil
+}
+
+// ErrTooLarge: an event is over the size EventBridge takes.
+var ErrTooLarge = errors.New("event too large")
+
+// batches splits entries into PutEvents calls of at most MaxBatch entries
+// and MaxEntriesSize bytes (each entry is at most MaxEntriesSize).
+func batches(entries []pending) [][]pending {
+	var out [][]pending
+	start, size := 0, 0
+	for i, e := range entries {
+		n := EntrySize(e.entry)
+		if i > start && (i-start == MaxBatch || size+n > MaxEntriesSize) {
+			out = append(out, entries[start:i])
+			start, size = i, 0
+		}
+		size += n
+	}
+	if start < len(entries) {
+		out = append(out, entries[start:])
+	}
+	return out
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 // send puts one batch (at most MaxBatch entries) and copies the per-entry
-// outcomes into out.
-func (p *Publisher) send(ctx context.Context, batch []pending, out *bus.Output) {
+// outcomes into out; it returns the entries refused with a transient
+// code, to be sent again.
+func (p *Publisher) send(ctx context.Context, batch []pending, out *bus.Output) (again []pending) {
 	in := &eventbridge.PutEventsInput{Entries: make([]types.PutEventsRequestEntry, len(batch))}
 	for i, b := range batch {
 		in.Entries[i] = b.entry
@@ -199,11 +304,16 @@ func (p *Publisher) send(ctx context.Context, batch []pending, out *bus.Output) 
 			r.ErrorMessage = fmt.Sprintf("putting the event on bus %s: %v", p.bus, err)
 			continue
 		}
+		*r = bus.EntryResult{EventID: r.EventID, TriggerInstanceID: r.TriggerInstanceID, Duplicate: r.Duplicate}
 		if code := aws.ToString(resp.Entries[i].ErrorCode); code != "" {
 			r.ErrorCode = code
 			r.ErrorMessage = fmt.Sprintf("putting the event on bus %s: %s", p.bus, aws.ToString(resp.Entries[i].ErrorMessage))
+			if retryable[code] {
+				again = append(again, b)
+			}
 		}
 	}
+	return again
 }
 
 func randomID() string {

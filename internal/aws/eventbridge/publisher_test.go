@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +27,11 @@ type fakeAPI struct {
 	calls     [][]types.PutEventsRequestEntry
 	failEntry string
 	failCall  error
+	// failCode is the code of failEntry's rejection (default
+	// InternalFailure); failTimes > 0 rejects it only that many times.
+	failCode  string
+	failTimes int
+	failed    int
 }
 
 func (f *fakeAPI) PutEvents(_ context.Context, in *awseventbridge.PutEventsInput, _ ...func(*awseventbridge.Options)) (*awseventbridge.PutEventsOutput, error) {
@@ -35,9 +41,14 @@ func (f *fakeAPI) PutEvents(_ context.Context, in *awseventbridge.PutEventsInput
 	}
 	out := &awseventbridge.PutEventsOutput{}
 	for _, e := range in.Entries {
-		if aws.ToString(e.DetailType) == f.failEntry {
+		if aws.ToString(e.DetailType) == f.failEntry && (f.failTimes == 0 || f.failed < f.failTimes) {
+			f.failed++
+			code := f.failCode
+			if code == "" {
+				code = "InternalFailure"
+			}
 			out.FailedEntryCount++
-			out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String("InternalFailure"), ErrorMessage: aws.String("try again")})
+			out.Entries = append(out.Entries, types.PutEventsResultEntry{ErrorCode: aws.String(code), ErrorMessage: aws.String("try again")})
 			continue
 		}
 		out.Entries = append(out.Entries, types.PutEventsResultEntry{EventId: aws.String("eb")})
@@ -73,6 +84,16 @@ func entries(n int, trigger string) []bus.Entry {
 	return out
 }
 
+// bigEntries are n entries whose payload is about size bytes.
+func bigEntries(n, size int) []bus.Entry {
+	out := entries(n, "examples.big")
+	for i := range out {
+		out[i].ID = fmt.Sprintf("big-%d", i)
+		out[i].Payload = map[string]any{"blob": strings.Repeat("x", size)}
+	}
+	return out
+}
+
 func TestPutEvents(t *testing.T) {
 	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
 	for _, tc := range []struct {
@@ -83,17 +104,24 @@ func TestPutEvents(t *testing.T) {
 		wantCalls  []int // entries per call
 		wantFailed int
 		wantCode   string
+		wantSleeps []time.Duration
 	}{
 		{name: "one entry", entries: entries(1, "examples.disk_alert"), api: &fakeAPI{}, wantCalls: []int{1}},
 		{name: "batches of ten", entries: entries(23, "examples.disk_alert"), api: &fakeAPI{}, wantCalls: []int{10, 10, 3}},
-		{name: "an entry EventBridge rejects", entries: append(entries(2, "examples.disk_alert"), bus.Entry{ID: "x", Trigger: "examples.bad"}), api: &fakeAPI{failEntry: "examples.bad"}, wantCalls: []int{3}, wantFailed: 1, wantCode: "InternalFailure"},
+		{name: "an entry EventBridge rejects", entries: append(entries(2, "examples.disk_alert"), bus.Entry{ID: "x", Trigger: "examples.bad"}), api: &fakeAPI{failEntry: "examples.bad"}, wantCalls: []int{3, 1, 1, 1}, wantFailed: 1, wantCode: "InternalFailure", wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond, 400 * time.Millisecond}},
+		{name: "a transient rejection resent alone", entries: append(entries(2, "examples.disk_alert"), bus.Entry{ID: "x", Trigger: "examples.bad"}), api: &fakeAPI{failEntry: "examples.bad", failCode: "ThrottlingException", failTimes: 2}, wantCalls: []int{3, 1, 1}, wantSleeps: []time.Duration{100 * time.Millisecond, 200 * time.Millisecond}},
+		{name: "a permanent rejection not resent", entries: append(entries(2, "examples.disk_alert"), bus.Entry{ID: "x", Trigger: "examples.bad"}), api: &fakeAPI{failEntry: "examples.bad", failCode: "MalformedDetail"}, wantCalls: []int{3}, wantFailed: 1, wantCode: "MalformedDetail"},
+		{name: "batches within 256 KiB", entries: bigEntries(3, 100<<10), api: &fakeAPI{}, wantCalls: []int{2, 1}},
+		{name: "an entry over 256 KiB", entries: append(bigEntries(1, 300<<10), entries(1, "examples.disk_alert")...), api: &fakeAPI{}, wantCalls: []int{1}, wantFailed: 1, wantCode: bus.ErrCodeInvalid},
 		{name: "a failed call", entries: entries(2, "examples.disk_alert"), api: &fakeAPI{failCall: errors.New("connection refused")}, wantCalls: []int{2}, wantFailed: 2, wantCode: bus.ErrCodeInternal},
 		{name: "no trigger type", entries: []bus.Entry{{ID: "y"}}, api: &fakeAPI{}, wantFailed: 1, wantCode: bus.ErrCodeInvalid},
 		{name: "storage error", entries: entries(1, "examples.disk_alert"), api: &fakeAPI{}, recErr: errors.New("throttled"), wantFailed: 1, wantCode: bus.ErrCodeInternal},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			rec := &memRecorder{tis: map[string]store.TriggerInstance{}, err: tc.recErr}
-			p := eventbridge.New(tc.api, "bwc-bus", rec, eventbridge.Options{Now: func() time.Time { return at }})
+			var sleeps []time.Duration
+			p := eventbridge.New(tc.api, "bwc-bus", rec, eventbridge.Options{Now: func() time.Time { return at },
+				Sleep: func(_ context.Context, d time.Duration) error { sleeps = append(sleeps, d); return nil }})
 			out, err := p.PutEvents(context.Background(), tc.entries)
 			if err != nil {
 				t.Fatal(err)
@@ -104,6 +132,16 @@ func TestPutEvents(t *testing.T) {
 			}
 			if fmt.Sprint(calls) != fmt.Sprint(tc.wantCalls) {
 				t.Errorf("PutEvents calls of %v entries, want %v", calls, tc.wantCalls)
+			}
+			if fmt.Sprint(sleeps) != fmt.Sprint(tc.wantSleeps) {
+				t.Errorf("waits %v before resends, want %v", sleeps, tc.wantSleeps)
+			}
+			for i, r := range out.Entries {
+				if r.ErrorCode == bus.ErrCodeInvalid {
+					if _, ok := rec.tis[store.TriggerInstanceID(tc.entries[i].ID)]; ok {
+						t.Errorf("entry %d refused as invalid was recorded as a trigger instance", i)
+					}
+				}
 			}
 			if out.FailedEntryCount != tc.wantFailed || len(out.Entries) != len(tc.entries) {
 				t.Fatalf("output %+v, want %d failed of %d", out, tc.wantFailed, len(tc.entries))

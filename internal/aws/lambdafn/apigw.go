@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -19,7 +20,11 @@ import (
 // encoded it, source IP), and what the handler writes becomes the
 // response (headers with several values joined by commas as API Gateway
 // does, Set-Cookie headers as cookies, a body that is not UTF-8 text
-// base64-encoded).
+// base64-encoded, a Content-Type sniffed when the handler set none, no
+// body for HEAD). An event that is not a request (no method, a raw path
+// that is not absolute or does not unescape, a body marked base64 that
+// does not decode) is answered 400, and a response over MaxResponseBytes
+// 500, each with the API's JSON error body ({"code", "message"}).
 type HTTPAdapter struct {
 	Handler http.Handler
 }
@@ -28,15 +33,42 @@ type HTTPAdapter struct {
 func (a HTTPAdapter) Handle(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	req, err := NewHTTPRequest(ctx, ev)
 	if err != nil {
-		return events.APIGatewayV2HTTPResponse{
-			StatusCode: http.StatusBadRequest,
-			Headers:    map[string]string{"Content-Type": "application/json"},
-			Body:       fmt.Sprintf(`{"code":"bad_request","message":%q}`, err.Error()),
-		}, nil
+		return errorResponse(http.StatusBadRequest, "bad_request", err.Error()), nil
 	}
 	w := &responseWriter{header: http.Header{}}
 	a.Handler.ServeHTTP(w, req)
-	return w.response(), nil
+	resp := w.response(req.Method == http.MethodHead)
+	if n := responseSize(resp); n > MaxResponseBytes {
+		return errorResponse(http.StatusInternalServerError, "response_too_large",
+			fmt.Sprintf("the response to %s %s is %d bytes, over the %d bytes a Lambda function may answer: ask for less (a smaller page, a field selection)", req.Method, req.URL.Path, n, MaxResponseBytes)), nil
+	}
+	return resp, nil
+}
+
+// MaxResponseBytes bounds the API Gateway response the adapter returns:
+// Lambda refuses a synchronous response over 6 MB (6,291,556 bytes of
+// JSON), which API Gateway reports as an opaque 500; the adapter answers
+// a 500 that says why instead, with room left for the envelope.
+const MaxResponseBytes = 6_000_000
+
+// responseSize is the size of resp as Lambda counts it: its JSON encoding.
+func responseSize(resp events.APIGatewayV2HTTPResponse) int {
+	b, err := json.Marshal(resp)
+	if err != nil {
+		return 0
+	}
+	return len(b)
+}
+
+// errorResponse is a JSON error answer in the API's format
+// ({"code", "message"}).
+func errorResponse(status int, code, message string) events.APIGatewayV2HTTPResponse {
+	body, _ := json.Marshal(map[string]string{"code": code, "message": message})
+	return events.APIGatewayV2HTTPResponse{
+		StatusCode: status,
+		Headers:    map[string]string{"Content-Type": "application/json"},
+		Body:       string(body),
+	}
 }
 
 // NewHTTPRequest builds the request an API Gateway payload 2.0 event
@@ -53,8 +85,15 @@ func NewHTTPRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*ht
 	if path == "" {
 		path = "/"
 	}
+	if !strings.HasPrefix(path, "/") {
+		return nil, fmt.Errorf("rawPath %q does not start with /: expected an absolute path", path)
+	}
+	// The URL is built, not parsed from a string: a path such as
+	// //host/x must stay a path, not become a host.
 	u := &url.URL{Path: path, RawQuery: ev.RawQueryString}
-	if p, err := url.PathUnescape(path); err == nil && p != path {
+	if p, err := url.PathUnescape(path); err != nil {
+		return nil, fmt.Errorf("rawPath %q: %w", path, err)
+	} else if p != path {
 		u.Path, u.RawPath = p, path
 	}
 	body := []byte(ev.Body)
@@ -65,10 +104,11 @@ func NewHTTPRequest(ctx context.Context, ev events.APIGatewayV2HTTPRequest) (*ht
 		}
 		body = b
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u.String(), bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, method, "/", bytes.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("building the request %s %s: %w", method, path, err)
 	}
+	req.URL = u
 	req.RequestURI = u.RequestURI()
 	for k, v := range ev.Headers {
 		req.Header.Set(k, v)
@@ -106,9 +146,20 @@ func (w *responseWriter) Write(b []byte) (int, error) {
 	return w.body.Write(b)
 }
 
-func (w *responseWriter) response() events.APIGatewayV2HTTPResponse {
+// response is what the handler wrote; a HEAD request's answer has the
+// headers and no body, as net/http's server sends it.
+func (w *responseWriter) response(head bool) events.APIGatewayV2HTTPResponse {
 	if w.status == 0 {
 		w.status = http.StatusOK
+	}
+	b := w.body.Bytes()
+	if len(b) > 0 && w.header.Get("Content-Type") == "" {
+		// net/http's server sniffs a missing Content-Type; API Gateway
+		// would send none.
+		w.header.Set("Content-Type", http.DetectContentType(b))
+	}
+	if head {
+		b = nil
 	}
 	out := events.APIGatewayV2HTTPResponse{StatusCode: w.status, Headers: map[string]string{}}
 	for k, vs := range w.header {
@@ -118,7 +169,6 @@ func (w *responseWriter) response() events.APIGatewayV2HTTPResponse {
 		}
 		out.Headers[k] = strings.Join(vs, ",")
 	}
-	b := w.body.Bytes()
 	if utf8.Valid(b) {
 		out.Body = string(b)
 	} else {

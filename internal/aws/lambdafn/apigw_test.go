@@ -1,8 +1,10 @@
 package lambdafn_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -78,6 +80,68 @@ func TestHTTPAdapter(t *testing.T) {
 			}
 			if resp.Headers["X-Multi"] != "a,b" || strings.Join(resp.Cookies, ";") != "s=1;t=2" {
 				t.Errorf("headers %v cookies %v, want X-Multi a,b and two cookies", resp.Headers, resp.Cookies)
+			}
+		})
+	}
+}
+
+// TestHTTPAdapterEdges covers what API Gateway can send or a handler can
+// answer beyond the common case.
+func TestHTTPAdapterEdges(t *testing.T) {
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Query().Get("answer") {
+		case "big":
+			_, _ = w.Write(bytes.Repeat([]byte("x"), lambdafn.MaxResponseBytes+1))
+			return
+		case "json":
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = io.WriteString(w, `{"a":1}`)
+			return
+		}
+		_, _ = io.WriteString(w, "host="+r.URL.Host+" path="+r.URL.Path)
+	})
+	a := lambdafn.HTTPAdapter{Handler: h}
+	ev := func(method, path, query string) events.APIGatewayV2HTTPRequest {
+		return events.APIGatewayV2HTTPRequest{RawPath: path, RawQueryString: query,
+			RequestContext: events.APIGatewayV2HTTPRequestContext{HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: method}}}
+	}
+	for _, tc := range []struct {
+		name        string
+		ev          events.APIGatewayV2HTTPRequest
+		wantStatus  int
+		wantBody    string // substring
+		wantType    string
+		wantNoBody  bool
+		wantErrCode string // the JSON error body's code
+	}{
+		{name: "double slash stays a path", ev: ev("GET", "//evil.example/x", ""), wantStatus: 200, wantBody: "host= path=//evil.example/x", wantType: "text/plain; charset=utf-8"},
+		{name: "HEAD has no body", ev: ev("HEAD", "/p", ""), wantStatus: 200, wantNoBody: true, wantType: "text/plain; charset=utf-8"},
+		{name: "content type kept", ev: ev("GET", "/p", "answer=json"), wantStatus: 200, wantBody: `{"a":1}`, wantType: "application/json"},
+		{name: "response over the Lambda limit", ev: ev("GET", "/p", "answer=big"), wantStatus: 500, wantErrCode: "response_too_large"},
+		{name: "invalid method answers JSON", ev: ev("GE\x01T", "/p", ""), wantStatus: 400, wantErrCode: "bad_request"},
+		{name: "malformed escape", ev: ev("GET", "/a%zz", ""), wantStatus: 400, wantErrCode: "bad_request"},
+		{name: "relative path", ev: ev("GET", "a/b", ""), wantStatus: 400, wantErrCode: "bad_request"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp, err := a.Handle(context.Background(), tc.ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if resp.StatusCode != tc.wantStatus {
+				t.Fatalf("status %d, want %d (body %.200q)", resp.StatusCode, tc.wantStatus, resp.Body)
+			}
+			if tc.wantErrCode != "" {
+				var doc struct{ Code, Message string }
+				if err := json.Unmarshal([]byte(resp.Body), &doc); err != nil || doc.Code != tc.wantErrCode || doc.Message == "" {
+					t.Fatalf("body %.300q (%v), want JSON {code: %s, message}", resp.Body, err, tc.wantErrCode)
+				}
+				return
+			}
+			if !strings.Contains(resp.Body, tc.wantBody) || (tc.wantNoBody && resp.Body != "") {
+				t.Errorf("body %q, want %q (empty: %v)", resp.Body, tc.wantBody, tc.wantNoBody)
+			}
+			if got := resp.Headers["Content-Type"]; got != tc.wantType {
+				t.Errorf("Content-Type %q, want %q", got, tc.wantType)
 			}
 		})
 	}

@@ -34,6 +34,11 @@
 // name (runner.ActionError.Name, e.g. bwc.ActionFailed), so that ASL Retry
 // and Catch match it on AWS as the embedded interpreter does.
 //
+// Deadlines: the runner and the poller stop their work a margin before
+// the invocation's deadline (a fifth of the time left, 1 to 10 seconds;
+// cause [ErrFunctionDeadline]) and record what it did, since Lambda runs
+// nothing past the function's timeout.
+//
 // Logs are JSON (log/slog) on stdout, one object per line, each with the
 // function, the request id and, where known, the trace tag.
 //

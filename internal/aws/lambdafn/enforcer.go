@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/bwc-project/bwc/internal/aws/stepfunctions"
 	"github.com/bwc-project/bwc/internal/enforcer"
 	"github.com/bwc-project/bwc/internal/rule"
 	"github.com/bwc-project/bwc/internal/store"
@@ -54,7 +55,8 @@ func NewEnforcer(d *Deps) (*Enforcer, error) {
 // execution recorded and starts nothing); a bwc.BadEvent function error
 // for an input that is not {rule, event}; an error when nothing could be
 // recorded or the state machine could not be started, so that EventBridge
-// delivers the event again.
+// delivers the event again; bwc.InvalidTask when the parameters are too
+// large for a Step Functions input (stepfunctions.ErrInputTooLarge).
 func (h *Enforcer) Handle(ctx context.Context, in EnforcerEvent) (EnforcerResult, error) {
 	var env rule.Envelope
 	if in.Rule == "" || len(in.Event) == 0 {
@@ -68,6 +70,11 @@ func (h *Enforcer) Handle(ctx context.Context, in EnforcerEvent) (EnforcerResult
 	}
 	log := h.d.logger(ctx, "enforcer").With("rule", in.Rule, "trigger_instance", env.Detail.TriggerInstanceID, "trace_tag", env.Detail.TraceTag)
 	rec, err := h.enf.Enforce(ctx, in.Rule, env)
+	if errors.Is(err, stepfunctions.ErrInputTooLarge) {
+		// Delivering the event again cannot help.
+		log.Error("enforcing a rule", "err", err)
+		return EnforcerResult{}, FunctionError(ErrNameInvalidTask, err.Error())
+	}
 	if err != nil {
 		log.Error("enforcing a rule", "err", err)
 		return EnforcerResult{}, FunctionError(ErrNameInternal, err.Error())

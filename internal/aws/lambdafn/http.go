@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -202,11 +203,17 @@ type inquiries struct{ d *Deps }
 var _ api.Inquiries = (*inquiries)(nil)
 
 func (q *inquiries) Respond(ctx context.Context, id string, response map[string]any, user string) (store.Inquiry, error) {
+	// The answer goes to the waiting task as its output: one Step
+	// Functions would refuse must be refused before it is recorded, or the
+	// inquiry would be answered and its task wait for ever.
+	result := map[string]any{"response": response}
+	if raw, err := json.Marshal(result); err == nil && len(raw) > stepfunctions.MaxInputBytes {
+		return store.Inquiry{}, fmt.Errorf("responding to inquiry %s: the response is %d bytes of JSON, over the %d bytes Step Functions takes as a task's output: %w", id, len(raw), stepfunctions.MaxInputBytes, store.ErrInvalid)
+	}
 	got, err := enforcer.RespondInquiry(ctx, q.d.Store, id, response, user)
 	if err != nil {
 		return got, err
 	}
-	result := map[string]any{"response": response}
 	log := q.d.logger(ctx, "inquiry").With("inquiry", id, "execution", got.ExecutionID)
 	if got.TaskToken != "" {
 		if err := stepfunctions.NewTasks(q.d.SFN).Succeed(ctx, got.TaskToken, result); err != nil {

@@ -483,6 +483,7 @@ func TestInquiryAnswersTheTaskToken(t *testing.T) {
 		want       int
 	}{
 		{"not matching the schema", `{"response": {"approved": "yes"}}`, 400},
+		{"too large for Step Functions", `{"response": {"approved": true, "note": "` + strings.Repeat("n", 300<<10) + `"}}`, 400},
 		{"valid", `{"response": {"approved": true}}`, 200},
 		{"answered already", `{"response": {"approved": false}}`, 409},
 	} {
@@ -492,7 +493,7 @@ func TestInquiryAnswersTheTaskToken(t *testing.T) {
 				t.Fatal(err)
 			}
 			if resp.StatusCode != tc.want {
-				t.Errorf("status %d, want %d: %s", resp.StatusCode, tc.want, resp.Body)
+				t.Errorf("status %d, want %d: %.300s", resp.StatusCode, tc.want, resp.Body)
 			}
 		})
 	}

@@ -2,8 +2,10 @@ package lambdafn
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
+	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/aws/aws-lambda-go/lambdacontext"
@@ -42,3 +44,20 @@ const (
 	// ErrNameUnsupported: something the AWS engine does not run yet.
 	ErrNameUnsupported = "bwc.Unsupported"
 )
+
+// ErrFunctionDeadline is the cause of a work context's end (workContext):
+// the invocation was about to reach the function's timeout.
+var ErrFunctionDeadline = errors.New("stopped before the Lambda function's timeout (raise the function's timeout, or lower the action's)")
+
+// workContext is ctx ending, with cause ErrFunctionDeadline, before the
+// invocation's deadline by the time kept to record what the work did: a
+// fifth of the time left, between 1 and 10 seconds (as the poller keeps).
+// Without a deadline it is ctx.
+func workContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	margin := min(max(time.Until(dl)/5, time.Second), 10*time.Second)
+	return context.WithDeadlineCause(ctx, dl.Add(-margin), ErrFunctionDeadline)
+}

@@ -98,7 +98,7 @@ func (h *Runner) Handle(ctx context.Context, in RunnerEvent) (any, error) {
 	}
 	prep, err := h.d.valid.Parameters(ctx, a, in.Parameters)
 	if err != nil {
-		return nil, FunctionError(ErrNameInvalidTask, err.Error())
+		return nil, FunctionError(ErrNameInvalidTask, redactSecrets(err.Error(), a, in.Parameters))
 	}
 	return h.runTask(ctx, log, a, in, prep.Parameters, prep.Secret)
 }
@@ -115,7 +115,7 @@ func (h *Runner) runMachine(ctx context.Context, log *slog.Logger, a *pack.Actio
 	if errors.Is(err, store.ErrNotFound) {
 		prep, verr := h.d.valid.Parameters(ctx, a, in.Parameters)
 		if verr != nil {
-			return nil, FunctionError(ErrNameInvalidTask, verr.Error())
+			return nil, FunctionError(ErrNameInvalidTask, redactSecrets(verr.Error(), a, in.Parameters))
 		}
 		params = prep.Parameters
 		ex, err = h.create(ctx, store.Execution{
@@ -314,6 +314,31 @@ func (h *Runner) runTask(ctx context.Context, log *slog.Logger, a *pack.Action, 
 	return h.runAndFinish(ctx, log, ex, a, params)
 }
 
+// redactSecrets masks, in msg, the values given for a's secret
+// parameters: a schema check's message may quote the value it refused
+// ("'...' does not match pattern"), and a function error's message is
+// kept in the Step Functions execution history and the logs.
+func redactSecrets(msg string, a *pack.Action, params map[string]any) string {
+	for _, p := range a.Effective {
+		if !p.Secret {
+			continue
+		}
+		var s string
+		switch v := params[p.Name].(type) {
+		case string:
+			s = v
+		case nil:
+			continue
+		default:
+			s = fmt.Sprint(v)
+		}
+		if s != "" && s != store.Masked {
+			msg = strings.ReplaceAll(msg, s, store.Masked)
+		}
+	}
+	return msg
+}
+
 // finishedAnswer is the answer for an execution that has already ended.
 func finishedAnswer(ex store.Execution) (any, error) {
 	var result any
@@ -357,6 +382,11 @@ func (h *Runner) run(ctx context.Context, log *slog.Logger, ex store.Execution, 
 	req.Output = runner.StoreOutput(context.WithoutCancel(ctx), h.d.Store, ex.ID, h.d.Now, func(seq int64, err error) {
 		log.Error("storing output", "execution", ex.ID, "seq", seq, "err", err)
 	})
+	// The action stops before the function's own timeout, so that its end
+	// (a bwc.ActionTimeout) is recorded: at the timeout Lambda ends the
+	// invocation and nothing more runs.
+	ctx, cancel := workContext(ctx)
+	defer cancel()
 	res, err := h.d.Runners.Run(ctx, req)
 	if err == nil && a.Ref == InjectTriggerAction {
 		res, err = runner.InjectTrigger(ctx, h.d.Events, h.d.Content.Packs.TriggerType, ex.ID, ex.Context.TraceTag, res)

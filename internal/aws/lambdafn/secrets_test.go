@@ -3,6 +3,7 @@ package lambdafn_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -72,6 +73,9 @@ func TestSecretParametersStayOutOfStepFunctions(t *testing.T) {
 	}
 	if got := written(t, out); got != value {
 		t.Errorf("the action printed %q, want the secret value %q", got, value)
+	}
+	if triggers := f.events.ofType(lambdafn.ActionTrigger); len(triggers) != 1 || strings.Contains(fmt.Sprint(triggers), value) {
+		t.Errorf("core.actiontrigger events %v: want one, without the secret value", triggers)
 	}
 	rec, err := f.store.GetExecution(ctx, ex.ID)
 	if err != nil {
@@ -171,6 +175,9 @@ func TestWorkflowTaskResolvesSecretRefs(t *testing.T) {
 				if c.Action == "secrettest.run_secret" && c.Parameters["token"] != store.Masked {
 					t.Errorf("child %s records %v, want the secret parameter masked", c.ID, c.Parameters)
 				}
+			}
+			if strings.Contains(fmt.Sprint(f.events.ofType(lambdafn.ActionTrigger)), tc.want) {
+				t.Errorf("a core.actiontrigger event holds the secret value")
 			}
 		})
 	}

@@ -39,7 +39,10 @@ func NewTimer(d *Deps) *Timer {
 // Handle puts one timer fire on the bus: the payload st2's timers emit
 // ({"executed_at", "schedule"}, timer.TimerPayload), under the event id the
 // embedded engine gives the same fire (the timer and its scheduled time),
-// so a fire Scheduler delivers twice is recorded once.
+// so a fire Scheduler delivers twice is recorded once. Outcomes: the
+// trigger instance; bwc.BadEvent for an input that is not a fire or an
+// event the bus cannot take (over 256 KiB); bwc.Internal when it could not
+// be recorded or sent (Scheduler delivers it again).
 func (h *Timer) Handle(ctx context.Context, in TimerEvent) (TimerResult, error) {
 	if in.Trigger == "" || in.ScheduledTime == "" {
 		return TimerResult{}, FunctionError(ErrNameBadEvent, `expected {"rule", "trigger", "parameters", "scheduled_time"}`)
@@ -65,6 +68,12 @@ func (h *Timer) Handle(ctx context.Context, in TimerEvent) (TimerResult, error) 
 		Time:              at,
 	}})
 	if err == nil && out.FailedEntryCount > 0 {
+		if out.Entries[0].ErrorCode == bus.ErrCodeInvalid {
+			// Scheduler delivering it again cannot help (an event over
+			// EventBridge's size, say).
+			log.Error("the timer event cannot be put on the bus", "err", out.Entries[0].ErrorMessage)
+			return TimerResult{}, FunctionError(ErrNameBadEvent, out.Entries[0].ErrorMessage)
+		}
 		err = fmt.Errorf("%s: %s", out.Entries[0].ErrorCode, out.Entries[0].ErrorMessage)
 	}
 	if err != nil {

@@ -19,6 +19,16 @@ import (
 // exist (the stack was deployed without it).
 var ErrNoMachine = errors.New("no such state machine")
 
+// MaxInputBytes is the largest execution input Step Functions takes
+// (256 KiB of UTF-8 JSON).
+const MaxInputBytes = 256 * 1024
+
+// ErrInputTooLarge is returned when an execution's input (the action's
+// parameters, for the action machine with the action and its context) is
+// over MaxInputBytes: Step Functions would refuse it. It matches
+// store.ErrInvalid (the API answers 400).
+var ErrInputTooLarge = fmt.Errorf("execution input too large for Step Functions: %w", store.ErrInvalid)
+
 // startAPI is the Step Functions call the Starter makes.
 type startAPI interface {
 	StartExecution(ctx context.Context, in *sfn.StartExecutionInput, optFns ...func(*sfn.Options)) (*sfn.StartExecutionOutput, error)
@@ -78,9 +88,14 @@ func NewStarter(api startAPI, st ExecutionCreator, m Machines, now func() time.T
 // its console and keeps them for 90 days): see [MachineParameters].
 // Outcomes: the execution as
 // stored (also when it existed: nothing is started twice); an error
+// matching ErrInputTooLarge, before anything is recorded; an error
 // matching ErrNoMachine; a storage or Step Functions error, after which
 // calling Start again with the same request is safe.
 func (s *Starter) Start(ctx context.Context, req enforcer.StartRequest) (store.Execution, error) {
+	params := MachineParameters(s.machines, req.ExecutionID, req.Action.Ref, req.Parameters, req.Secret)
+	if _, err := s.input(req.ExecutionID, req.Action.Ref, params, req.Context); err != nil {
+		return store.Execution{}, err
+	}
 	at := s.now()
 	ex := store.Execution{
 		ID:               req.ExecutionID,
@@ -98,7 +113,6 @@ func (s *Starter) Start(ctx context.Context, req enforcer.StartRequest) (store.E
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return store.Execution{}, fmt.Errorf("creating execution %s of %s: %w", ex.ID, ex.Action, err)
 	}
-	params := MachineParameters(s.machines, req.ExecutionID, req.Action.Ref, req.Parameters, req.Secret)
 	if err := s.StartMachine(ctx, req.ExecutionID, req.Action.Ref, params, req.Context); err != nil {
 		return got, err
 	}
@@ -136,23 +150,14 @@ func MachineParameters(m Machines, id, ref string, params map[string]any, secret
 // execution name id, with the parameters (and, for the action machine,
 // the action and its context) as input. An execution of that name that
 // exists already is success. params must hold no secret value (see
-// [MachineParameters]).
+// [MachineParameters]). An input over MaxInputBytes fails with
+// ErrInputTooLarge without a call.
 func (s *Starter) StartMachine(ctx context.Context, id, ref string, params map[string]any, ec store.ExecutionContext) error {
-	machine := s.machines.MachineRef(ref)
-	if params == nil {
-		params = map[string]any{}
-	}
-	var input any = params
-	if machine != ref {
-		input = ActionInput{Action: ref, Parameters: params, Context: Context{
-			User: ec.User, Rule: ec.Rule, TriggerInstanceID: ec.TriggerInstanceID, TraceTag: ec.TraceTag,
-		}}
-	}
-	raw, err := json.Marshal(input)
+	raw, err := s.input(id, ref, params, ec)
 	if err != nil {
-		return fmt.Errorf("starting execution %s of %s: encoding its input: %w", id, ref, err)
+		return err
 	}
-	arn := s.machines.ARN(machine)
+	arn := s.machines.ARN(s.machines.MachineRef(ref))
 	_, err = s.api.StartExecution(ctx, &sfn.StartExecutionInput{
 		StateMachineArn: aws.String(arn),
 		Name:            aws.String(id),
@@ -168,4 +173,25 @@ func (s *Starter) StartMachine(ctx context.Context, id, ref string, params map[s
 	default:
 		return fmt.Errorf("starting execution %s of %s on %s: %w", id, ref, arn, err)
 	}
+}
+
+// input is the JSON input of the state machine that runs action ref.
+func (s *Starter) input(id, ref string, params map[string]any, ec store.ExecutionContext) ([]byte, error) {
+	if params == nil {
+		params = map[string]any{}
+	}
+	var input any = params
+	if s.machines.MachineRef(ref) != ref {
+		input = ActionInput{Action: ref, Parameters: params, Context: Context{
+			User: ec.User, Rule: ec.Rule, TriggerInstanceID: ec.TriggerInstanceID, TraceTag: ec.TraceTag,
+		}}
+	}
+	raw, err := json.Marshal(input)
+	if err != nil {
+		return nil, fmt.Errorf("starting execution %s of %s: encoding its input: %w", id, ref, err)
+	}
+	if len(raw) > MaxInputBytes {
+		return nil, fmt.Errorf("starting execution %s of %s: its input (the parameters) is %d bytes of JSON, over the %d bytes Step Functions takes: pass large data by reference (a datastore key, a URL): %w", id, ref, len(raw), MaxInputBytes, ErrInputTooLarge)
+	}
+	return raw, nil
 }

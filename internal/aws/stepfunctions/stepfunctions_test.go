@@ -187,3 +187,36 @@ func TestTasksErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestStarterInputTooLarge: parameters over Step Functions' 256 KiB input
+// fail with ErrInputTooLarge, before an execution is recorded or a call
+// made (a recorded one would stay scheduled for ever).
+func TestStarterInputTooLarge(t *testing.T) {
+	shell := &pack.Action{Ref: "core.local", RunnerType: "local-shell-cmd"}
+	machines := stepfunctions.Machines{Prefix: "bwc", Region: "us-east-1", Account: "000000000000", IsWorkflow: func(string) bool { return false }}
+	for _, tc := range []struct {
+		name    string
+		size    int
+		wantErr error
+	}{
+		{name: "under the limit", size: stepfunctions.MaxInputBytes - 1024},
+		{name: "over the limit", size: stepfunctions.MaxInputBytes, wantErr: stepfunctions.ErrInputTooLarge},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			api := &fakeSFN{}
+			st := &memExecutions{m: map[string]store.Execution{}}
+			_, err := stepfunctions.NewStarter(api, st, machines, nil).Start(context.Background(), enforcer.StartRequest{
+				ExecutionID: "ex-big", Action: shell, Parameters: map[string]any{"cmd": strings.Repeat("x", tc.size)},
+			})
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err %v, want %v", err, tc.wantErr)
+			}
+			if tc.wantErr == nil {
+				return
+			}
+			if !strings.Contains(err.Error(), "ex-big") || !errors.Is(err, store.ErrInvalid) || len(st.m) != 0 || len(api.starts) != 0 {
+				t.Errorf("err %q, %d recorded, %d started: want a message naming the execution, nothing recorded or started", err, len(st.m), len(api.starts))
+			}
+		})
+	}
+}
