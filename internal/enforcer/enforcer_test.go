@@ -5,6 +5,7 @@ import (
 	"errors"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"testing/fstest"
@@ -293,5 +294,51 @@ func TestEnforce(t *testing.T) {
 	}
 	if len(st.started) != 2 {
 		t.Errorf("%d starts after failures, want 2", len(st.started))
+	}
+}
+
+// A schema message that quotes a refused value does not quote a secret's:
+// the parameter error reaches the enforcement record, the API and logs.
+func TestParameterErrorsHideSecretValues(t *testing.T) {
+	fsys := fstest.MapFS{
+		"s/pack.yaml": {Data: []byte("ref: s\nname: s\ndescription: test pack\nversion: 1.0.0\nauthor: x\n")},
+		"s/actions/pin.yaml": {Data: []byte(`name: pin
+runner_type: noop
+enabled: true
+parameters:
+  pin:
+    type: string
+    secret: true
+    pattern: "^[0-9]{4}$"
+  code:
+    type: integer
+    secret: true
+    maximum: 10
+  note:
+    type: string
+    pattern: "^[a-z]+$"
+`)},
+	}
+	set, diags := pack.Load(fsys, "")
+	if len(diags) > 0 {
+		t.Fatalf("loading: %v", diags)
+	}
+	v := &enforcer.Validator{Functions: functions()}
+	_, err := v.Parameters(context.Background(), set.Action("s.pin"), map[string]any{"pin": "hunter2", "code": 4242, "note": "Visible1"})
+	var pe *enforcer.ParameterError
+	if !errors.As(err, &pe) || len(pe.Problems) != 3 {
+		t.Fatalf("Parameters: %v, want three problems", err)
+	}
+	msg := err.Error()
+	for _, secret := range []string{"hunter2", "4242", "4,242"} {
+		if strings.Contains(msg, secret) {
+			t.Errorf("the error quotes the secret value %q: %s", secret, msg)
+		}
+	}
+	if !strings.Contains(msg, "/pin: the value does not satisfy the parameter's schema (not shown: the parameter is secret)") {
+		t.Errorf("the error does not say what is wrong with the secret: %s", msg)
+	}
+	if !strings.Contains(msg, "Visible1") {
+		t.Errorf("the error lost the value of a parameter that is not secret: %s", msg)
 	}
 }

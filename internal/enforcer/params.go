@@ -18,6 +18,7 @@ import (
 	"github.com/bwc-project/bwc/internal/jsonata"
 	"github.com/bwc-project/bwc/internal/pack"
 	"github.com/bwc-project/bwc/internal/rule"
+	"github.com/bwc-project/bwc/internal/store"
 )
 
 // ErrInvalidParameters is matched (errors.Is) by a *ParameterError.
@@ -139,7 +140,7 @@ func (v *Validator) Parameters(ctx context.Context, a *pack.Action, given map[st
 			continue
 		}
 		for _, pr := range v.check(p, norm) {
-			problems = append(problems, Problem{Pointer: pointer(p.Name) + pr.Pointer, Message: pr.Message})
+			problems = append(problems, Problem{Pointer: pointer(p.Name) + pr.Pointer, Message: secretSafe(p, pr.Message)})
 		}
 		out.Parameters[p.Name] = plain(norm)
 	}
@@ -175,15 +176,59 @@ func (v *Validator) Parameters(ctx context.Context, a *pack.Action, given map[st
 			continue
 		}
 		for _, pr := range v.check(a.Param(name), norm) {
-			problems = append(problems, Problem{Pointer: pointer(name) + pr.Pointer, Message: pr.Message + " (after rendering the default)"})
+			problems = append(problems, Problem{Pointer: pointer(name) + pr.Pointer, Message: secretSafe(a.Param(name), pr.Message) + " (after rendering the default)"})
 		}
 		out.Parameters[name] = plain(norm)
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Pointer < problems[j].Pointer })
+		// Schema messages quote the values they refuse; a secret's must not
+		// reach the enforcement record, the API, logs or Step Functions.
+		for i := range problems {
+			problems[i].Message = RedactSecrets(problems[i].Message, a, given)
+			problems[i].Message = RedactSecrets(problems[i].Message, a, out.Parameters)
+		}
 		return Prepared{}, &ParameterError{Action: a.Ref, Problems: problems}
 	}
 	return out, nil
+}
+
+// secretSafe is a schema check's message about p's value, unless p is
+// secret: the schema library quotes and formats refused values its own way
+// ("'...' does not match pattern", "got 4,242"), so a secret's problem
+// says what is wrong without its message.
+func secretSafe(p *pack.Parameter, msg string) string {
+	if p != nil && p.Secret {
+		return "the value does not satisfy the parameter's schema (not shown: the parameter is secret)"
+	}
+	return msg
+}
+
+// RedactSecrets masks, in msg, the values params gives a's secret
+// parameters (as text), so that an error quoting a value keeps no secret.
+func RedactSecrets(msg string, a *pack.Action, params map[string]any) string {
+	for _, p := range a.Effective {
+		if !p.Secret {
+			continue
+		}
+		var s string
+		switch v := params[p.Name].(type) {
+		case string:
+			s = v
+		case nil:
+			continue
+		default:
+			b, err := json.Marshal(v)
+			if err != nil {
+				continue
+			}
+			s = string(b)
+		}
+		if s != "" && s != store.Masked {
+			msg = strings.ReplaceAll(msg, s, store.Masked)
+		}
+	}
+	return msg
 }
 
 // paramRef is st2's reference to another parameter in a default value:

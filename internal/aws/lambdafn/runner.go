@@ -98,7 +98,7 @@ func (h *Runner) Handle(ctx context.Context, in RunnerEvent) (any, error) {
 	}
 	prep, err := h.d.valid.Parameters(ctx, a, in.Parameters)
 	if err != nil {
-		return nil, FunctionError(ErrNameInvalidTask, redactSecrets(err.Error(), a, in.Parameters))
+		return nil, FunctionError(ErrNameInvalidTask, err.Error())
 	}
 	return h.runTask(ctx, log, a, in, prep.Parameters, prep.Secret)
 }
@@ -115,7 +115,7 @@ func (h *Runner) runMachine(ctx context.Context, log *slog.Logger, a *pack.Actio
 	if errors.Is(err, store.ErrNotFound) {
 		prep, verr := h.d.valid.Parameters(ctx, a, in.Parameters)
 		if verr != nil {
-			return nil, FunctionError(ErrNameInvalidTask, redactSecrets(verr.Error(), a, in.Parameters))
+			return nil, FunctionError(ErrNameInvalidTask, verr.Error())
 		}
 		params = prep.Parameters
 		ex, err = h.create(ctx, store.Execution{
@@ -312,31 +312,6 @@ func (h *Runner) runTask(ctx context.Context, log *slog.Logger, a *pack.Action, 
 		return h.ask(ctx, log, ex, params, in.TaskToken)
 	}
 	return h.runAndFinish(ctx, log, ex, a, params)
-}
-
-// redactSecrets masks, in msg, the values given for a's secret
-// parameters: a schema check's message may quote the value it refused
-// ("'...' does not match pattern"), and a function error's message is
-// kept in the Step Functions execution history and the logs.
-func redactSecrets(msg string, a *pack.Action, params map[string]any) string {
-	for _, p := range a.Effective {
-		if !p.Secret {
-			continue
-		}
-		var s string
-		switch v := params[p.Name].(type) {
-		case string:
-			s = v
-		case nil:
-			continue
-		default:
-			s = fmt.Sprint(v)
-		}
-		if s != "" && s != store.Masked {
-			msg = strings.ReplaceAll(msg, s, store.Masked)
-		}
-	}
-	return msg
 }
 
 // finishedAnswer is the answer for an execution that has already ended.
