@@ -156,7 +156,10 @@ func New(pub Publisher, runner Runner, inq Inquiries, records Records, catalog C
 	m.HandleFunc("PUT /api/v1/keys/{scope}/{name}", s.auth(s.putKey))
 	m.HandleFunc("DELETE /api/v1/keys/{scope}/{name}", s.auth(s.deleteKey))
 	m.HandleFunc("GET /api/v1/inquiries", s.auth(s.listInquiries))
-	m.HandleFunc("GET /api/v1/inquiries/{id}", s.auth(getByID(s, "inquiry", "id", s.records.GetInquiry)))
+	m.HandleFunc("GET /api/v1/inquiries/{id}", s.auth(getByID(s, "inquiry", "id", func(ctx context.Context, id string) (store.Inquiry, error) {
+		q, err := s.records.GetInquiry(ctx, id)
+		return publicInquiry(q), err
+	})))
 	m.HandleFunc("POST /api/v1/inquiries/{id}/respond", s.auth(s.respond))
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, CodeNotFound, fmt.Sprintf("no route %s %s", r.Method, r.URL.Path), nil)
@@ -399,6 +402,9 @@ func (s *Server) listInquiries(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "listing inquiries", err)
 		return
 	}
+	for i := range page.Items {
+		page.Items[i] = publicInquiry(page.Items[i])
+	}
 	writeJSON(w, http.StatusOK, InquiryList{Items: nonNilSlice(page.Items), Next: page.Next})
 }
 
@@ -416,7 +422,15 @@ func (s *Server) respond(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, "responding to inquiry "+r.PathValue("id"), err)
 		return
 	}
-	writeJSON(w, http.StatusOK, q)
+	writeJSON(w, http.StatusOK, publicInquiry(q))
+}
+
+// publicInquiry is an inquiry as the API shows it: without the Step
+// Functions task token, which answers the waiting task to whoever holds it
+// (with AWS rights) and is no business of the API's callers.
+func publicInquiry(q store.Inquiry) store.Inquiry {
+	q.TaskToken = ""
+	return q
 }
 
 // keyRef is the datastore key of a /api/v1/keys route: scope system, or

@@ -55,7 +55,10 @@ func (runner) Resume(context.Context, string) (store.Execution, error) {
 
 type inquiries struct{}
 
-func (inquiries) Respond(context.Context, string, map[string]any, string) (store.Inquiry, error) {
+func (inquiries) Respond(_ context.Context, id string, _ map[string]any, _ string) (store.Inquiry, error) {
+	if id == "iq-tok" {
+		return store.Inquiry{ID: id, Status: store.InquiryResponded, TaskToken: "tok-secret"}, nil
+	}
 	return store.Inquiry{}, store.ErrNotFound
 }
 
@@ -177,5 +180,35 @@ func TestErrorsAndAuth(t *testing.T) {
 	var ex store.Execution
 	if err := json.NewDecoder(resp.Body).Decode(&ex); err != nil || ex.Context.User != "alice" {
 		t.Errorf("execution %+v, %v; want user alice (St2-Api-Key accepted)", ex, err)
+	}
+}
+
+// The Step Functions task token of an inquiry answers its task to whoever
+// holds it: the API never shows it.
+func TestInquiriesHideTheTaskToken(t *testing.T) {
+	srv, db, key := setup(t)
+	if _, err := db.CreateInquiry(context.Background(), store.Inquiry{ID: "iq-tok", ExecutionID: "ex-1", Status: store.InquiryPending,
+		Schema: json.RawMessage(`{"type": "object"}`), TaskToken: "tok-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range []struct{ method, path, body string }{
+		{"GET", "/api/v1/inquiries/iq-tok", ""},
+		{"GET", "/api/v1/inquiries", ""},
+		{"POST", "/api/v1/inquiries/iq-tok/respond", `{"response": {}}`},
+	} {
+		req, err := http.NewRequest(r.method, srv.URL+r.path, strings.NewReader(r.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("X-BWC-Api-Key", key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusOK || !strings.Contains(string(b), "iq-tok") || strings.Contains(string(b), "tok-secret") {
+			t.Errorf("%s %s: %d %s; want the inquiry without its task token", r.method, r.path, resp.StatusCode, b)
+		}
 	}
 }
