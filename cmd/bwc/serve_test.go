@@ -37,6 +37,11 @@ func startEngine(t *testing.T) *engine.Engine {
 			t.Errorf("engine: %v", err)
 		}
 	})
+	// Only once the engine has recovered (its API answers) is what the
+	// test starts not taken for what an earlier process left.
+	if err := waitEngine(ctx, eng.URL, nil); err != nil {
+		t.Fatal(err)
+	}
 	key, err := os.ReadFile(eng.APIKeyFile)
 	if err != nil {
 		t.Fatal(err)

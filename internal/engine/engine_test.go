@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,7 +35,22 @@ func run(t *testing.T, db string) *engine.Engine {
 			t.Errorf("engine: %v", err)
 		}
 	})
-	return eng
+	// The API answers once the engine has recovered what an earlier run
+	// left: only then is what the test starts not taken for it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(eng.URL + "/api/v1/health")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return eng
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine's API does not answer: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // waitStatus polls an execution until it is finished.

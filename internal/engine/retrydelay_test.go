@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net/http"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -52,7 +53,23 @@ func startClocked(t *testing.T, db string, clock func() time.Time) *engineRun {
 	r := &engineRun{t: t, eng: eng, cancel: cancel, done: make(chan error, 1)}
 	go func() { r.done <- eng.Run(ctx) }()
 	t.Cleanup(r.stop)
-	return r
+	// The API answers once the engine has recovered what an earlier run
+	// left: only then is what the test starts not taken for it (recovery
+	// abandons an execution it finds running).
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(eng.URL + "/api/v1/health")
+		if err == nil {
+			_ = resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return r
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the engine's API does not answer: %v", err)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 func (r *engineRun) stop() {
