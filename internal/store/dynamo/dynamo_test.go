@@ -214,3 +214,14 @@ func TestKMSEnvelopeSecrets(t *testing.T) {
 		t.Errorf("KMS calls: %d GenerateDataKey, %d Decrypt; want 2 and 2", generated, decrypted)
 	}
 }
+
+// CreateTable of a table that exists (a create the SDK retried) succeeds.
+func TestCreateTableTwice(t *testing.T) {
+	client := startDynalite(t)
+	name := dynamotest.TableName()
+	for i := range 2 {
+		if err := dynamo.CreateTable(context.Background(), client, name); err != nil {
+			t.Fatalf("create %d: %v", i+1, err)
+		}
+	}
+}

@@ -73,10 +73,18 @@ func TableInput(name string) *dynamodb.CreateTableInput {
 // CreateTable creates the table, waits until it is active and enables TTL
 // on the ttl attribute. A server without UpdateTimeToLive (dynalite) is
 // accepted: reads hide expired records anyway. (In production the CDK stack
-// creates the table; this is for development and tests.)
+// creates the table; this is for development and tests.) A table that
+// exists already is waited for as a new one: the SDK retries a create
+// whose answer was lost, which then finds the table in use.
 func CreateTable(ctx context.Context, api tableAPI, name string) error {
 	if _, err := api.CreateTable(ctx, TableInput(name)); err != nil {
-		return fmt.Errorf("creating table %s: %w", name, err)
+		// ResourceInUse: the table exists, most often because the SDK
+		// retried a create whose first answer was lost; wait for it as for
+		// a new one.
+		var inUse *types.ResourceInUseException
+		if !errors.As(err, &inUse) {
+			return fmt.Errorf("creating table %s: %w", name, err)
+		}
 	}
 	for {
 		out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
