@@ -85,65 +85,52 @@ func (p *Port) RunTask(ctx context.Context, req *asl.TaskRequest) (asl.TaskResul
 	var out any
 	switch req.Action {
 	case "putItem":
-		var in putItemInput
-		if err := strictDecode(raw, &in); err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		sdk, err := in.sdk()
-		if err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		res, err := p.API.PutItem(ctx, sdk)
-		if err != nil {
-			return asl.TaskResult{}, failure(err)
-		}
-		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
+		out, err = call[putItemInput](ctx, req, raw, p.API.PutItem, func(r *dynamodb.PutItemOutput) any {
+			return response(map[string]map[string]any{"Attributes": fromItem(r.Attributes), "ConsumedCapacity": capacity(r.ConsumedCapacity)})
+		})
 	case "getItem":
-		var in getItemInput
-		if err := strictDecode(raw, &in); err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		sdk, err := in.sdk()
-		if err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		res, err := p.API.GetItem(ctx, sdk)
-		if err != nil {
-			return asl.TaskResult{}, failure(err)
-		}
-		out = response(map[string]map[string]any{"Item": fromItem(res.Item), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
+		out, err = call[getItemInput](ctx, req, raw, p.API.GetItem, func(r *dynamodb.GetItemOutput) any {
+			return response(map[string]map[string]any{"Item": fromItem(r.Item), "ConsumedCapacity": capacity(r.ConsumedCapacity)})
+		})
 	case "updateItem":
-		var in updateItemInput
-		if err := strictDecode(raw, &in); err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		sdk, err := in.sdk()
-		if err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		res, err := p.API.UpdateItem(ctx, sdk)
-		if err != nil {
-			return asl.TaskResult{}, failure(err)
-		}
-		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
+		out, err = call[updateItemInput](ctx, req, raw, p.API.UpdateItem, func(r *dynamodb.UpdateItemOutput) any {
+			return response(map[string]map[string]any{"Attributes": fromItem(r.Attributes), "ConsumedCapacity": capacity(r.ConsumedCapacity)})
+		})
 	case "deleteItem":
-		var in deleteItemInput
-		if err := strictDecode(raw, &in); err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		sdk, err := in.sdk()
-		if err != nil {
-			return asl.TaskResult{}, badArgs(req, err)
-		}
-		res, err := p.API.DeleteItem(ctx, sdk)
-		if err != nil {
-			return asl.TaskResult{}, failure(err)
-		}
-		out = response(map[string]map[string]any{"Attributes": fromItem(res.Attributes), "ConsumedCapacity": capacity(res.ConsumedCapacity)})
+		out, err = call[deleteItemInput](ctx, req, raw, p.API.DeleteItem, func(r *dynamodb.DeleteItemOutput) any {
+			return response(map[string]map[string]any{"Attributes": fromItem(r.Attributes), "ConsumedCapacity": capacity(r.ConsumedCapacity)})
+		})
 	default:
 		return asl.TaskResult{}, &asl.Failure{Name: "States.Runtime", Cause: fmt.Sprintf("%s: the DynamoDB integration has putItem, getItem, updateItem and deleteItem", req.Resource)}
 	}
+	if err != nil {
+		return asl.TaskResult{}, err
+	}
 	return asl.TaskResult{Output: out}, nil
+}
+
+// sdkArgs are a call's arguments as the task gives them, which convert to
+// the SDK's input S.
+type sdkArgs[S any] interface{ sdk() (S, error) }
+
+// call decodes the task's arguments into I, makes the SDK call with them
+// and renders its answer as Step Functions does. Errors: badArgs for
+// arguments that do not decode or convert, failure for the call's.
+func call[I sdkArgs[S], S, R any](ctx context.Context, req *asl.TaskRequest, raw []byte,
+	do func(context.Context, S, ...func(*dynamodb.Options)) (R, error), answer func(R) any) (any, error) {
+	var in I
+	if err := strictDecode(raw, &in); err != nil {
+		return nil, badArgs(req, err)
+	}
+	args, err := in.sdk()
+	if err != nil {
+		return nil, badArgs(req, err)
+	}
+	res, err := do(ctx, args)
+	if err != nil {
+		return nil, failure(err)
+	}
+	return answer(res), nil
 }
 
 // capacity is a ConsumedCapacity in the response's JSON form (its set
