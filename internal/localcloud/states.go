@@ -856,20 +856,33 @@ func (c *Cloud) sendTaskSuccess(_ context.Context, body []byte) (any, error) {
 	if err := json.Unmarshal([]byte(in.Output), &output); err != nil {
 		return nil, errorf("InvalidOutput", "Invalid Output: '%v'", err)
 	}
-	ex, err := c.task(in.TaskToken)
+	return c.answerTask(in.TaskToken, "completing a task of", true, func(x *asl.Execution) error {
+		return x.SendTaskSuccess(c.root, in.TaskToken, output)
+	})
+}
+
+// answerTask delivers a SendTask* call to the execution waiting on token:
+// with its lock held and after catching it up (a task whose time passed
+// times out first), it runs send; a token the execution no longer waits on
+// is TaskTimedOut or TaskDoesNotExist as AWS answers. ends says whether the
+// call ends the task (its token is then forgotten).
+func (c *Cloud) answerTask(token, doing string, ends bool, send func(x *asl.Execution) error) (any, error) {
+	ex, err := c.task(token)
 	if err != nil {
 		return nil, err
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
 	c.catchUp(ex)
-	if err := ex.x.SendTaskSuccess(c.root, in.TaskToken, output); err != nil {
+	if err := send(ex.x); err != nil {
 		if errors.Is(err, asl.ErrTaskTokenNotFound) {
-			return nil, c.tokenGone(ex, in.TaskToken)
+			return nil, c.tokenGone(ex, token)
 		}
-		return nil, fmt.Errorf("completing a task of %s: %w", ex.arn, err)
+		return nil, fmt.Errorf("%s %s: %w", doing, ex.arn, err)
 	}
-	c.forget(in.TaskToken)
+	if ends {
+		c.forget(token)
+	}
 	c.afterStep(ex)
 	return map[string]any{}, nil
 }
@@ -882,22 +895,9 @@ func (c *Cloud) sendTaskFailure(_ context.Context, body []byte) (any, error) {
 	if len(in.Error) > 256 || len(in.Cause) > 32768 {
 		return nil, errorf("ValidationException", "1 validation error detected: error must be at most 256 characters and cause at most 32768")
 	}
-	ex, err := c.task(in.TaskToken)
-	if err != nil {
-		return nil, err
-	}
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	c.catchUp(ex)
-	if err := ex.x.SendTaskFailure(c.root, in.TaskToken, in.Error, in.Cause); err != nil {
-		if errors.Is(err, asl.ErrTaskTokenNotFound) {
-			return nil, c.tokenGone(ex, in.TaskToken)
-		}
-		return nil, fmt.Errorf("failing a task of %s: %w", ex.arn, err)
-	}
-	c.forget(in.TaskToken)
-	c.afterStep(ex)
-	return map[string]any{}, nil
+	return c.answerTask(in.TaskToken, "failing a task of", true, func(x *asl.Execution) error {
+		return x.SendTaskFailure(c.root, in.TaskToken, in.Error, in.Cause)
+	})
 }
 
 func (c *Cloud) sendTaskHeartbeat(_ context.Context, body []byte) (any, error) {
@@ -905,21 +905,9 @@ func (c *Cloud) sendTaskHeartbeat(_ context.Context, body []byte) (any, error) {
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	ex, err := c.task(in.TaskToken)
-	if err != nil {
-		return nil, err
-	}
-	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	c.catchUp(ex)
-	if err := ex.x.SendTaskHeartbeat(in.TaskToken); err != nil {
-		if errors.Is(err, asl.ErrTaskTokenNotFound) {
-			return nil, c.tokenGone(ex, in.TaskToken)
-		}
-		return nil, fmt.Errorf("recording a heartbeat of %s: %w", ex.arn, err)
-	}
-	c.afterStep(ex)
-	return map[string]any{}, nil
+	return c.answerTask(in.TaskToken, "recording a heartbeat of", false, func(x *asl.Execution) error {
+		return x.SendTaskHeartbeat(in.TaskToken)
+	})
 }
 
 // catchUp runs ex (with its lock held) through what is due by now — a
