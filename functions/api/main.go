@@ -3,34 +3,13 @@
 // input and environment.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/bwc-project/bwc/internal/aws/lambdafn"
-)
+import "github.com/bwc-project/bwc/internal/aws/lambdafn"
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bwc api:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	deps, err := lambdafn.Load(context.Background())
-	if err != nil {
-		return err
-	}
-	h, err := lambdafn.NewHTTP(deps, version)
-	if err != nil {
-		return err
-	}
-	lambda.Start(h.Handle)
-	return nil
+	lambdafn.Main("api", func(d *lambdafn.Deps) (any, error) {
+		h, err := lambdafn.NewHTTP(d, version)
+		return h.Handle, err
+	})
 }
 
 // version is reported by /api/v1/health; set with -ldflags "-X main.version=...".

@@ -3,28 +3,8 @@
 // input and environment.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/bwc-project/bwc/internal/aws/lambdafn"
-)
+import "github.com/bwc-project/bwc/internal/aws/lambdafn"
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bwc completion:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	deps, err := lambdafn.Load(context.Background())
-	if err != nil {
-		return err
-	}
-	lambda.Start(lambdafn.NewCompletion(deps).Handle)
-	return nil
+	lambdafn.Main("completion", func(d *lambdafn.Deps) (any, error) { return lambdafn.NewCompletion(d).Handle, nil })
 }

@@ -3,32 +3,14 @@
 // input and environment.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/bwc-project/bwc/internal/aws/lambdafn"
-)
+import "github.com/bwc-project/bwc/internal/aws/lambdafn"
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bwc enforcer:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	deps, err := lambdafn.Load(context.Background())
-	if err != nil {
-		return err
-	}
-	h, err := lambdafn.NewEnforcer(deps)
-	if err != nil {
-		return err
-	}
-	lambda.Start(h.Handle)
-	return nil
+	lambdafn.Main("enforcer", func(d *lambdafn.Deps) (any, error) {
+		h, err := lambdafn.NewEnforcer(d)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }

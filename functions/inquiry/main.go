@@ -5,34 +5,16 @@
 // input and environment.
 package main
 
-import (
-	"context"
-	"fmt"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
-	"github.com/bwc-project/bwc/internal/aws/lambdafn"
-)
+import "github.com/bwc-project/bwc/internal/aws/lambdafn"
 
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "bwc inquiry:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	deps, err := lambdafn.Load(context.Background())
-	if err != nil {
-		return err
-	}
-	h, err := lambdafn.NewInquiry(deps, version)
-	if err != nil {
-		return err
-	}
-	lambda.Start(h.Handle)
-	return nil
+	lambdafn.Main("inquiry", func(d *lambdafn.Deps) (any, error) {
+		h, err := lambdafn.NewInquiry(d, version)
+		if err != nil {
+			return nil, err
+		}
+		return h.Handle, nil
+	})
 }
 
 // version is reported by /api/v1/health; set with -ldflags "-X main.version=...".
