@@ -82,8 +82,9 @@ The API is found with --api URL, else $BWC_API_URL, else ` + defaultAPIURL + `;
 the API key is $BWC_API_KEY, else the content of ` + defaultAPIKeyFile + `.`,
 	}
 	cmd.AddCommand(newExecutionListCmd(), newExecutionGetCmd(), newExecutionTailCmd(), newExecutionCancelCmd(), newExecutionReRunCmd(),
-		newExecutionControlCmd("pause", "Pause a workflow: it starts no more tasks, and is paused once its running tasks end", (*client.Client).Pause),
-		newExecutionControlCmd("resume", "Resume a paused workflow", (*client.Client).Resume))
+		newExecutionControlCmd("pause", "Pause a workflow: it starts no more tasks, and is paused once its running tasks end",
+			"Pause a workflow: it starts no more tasks, and is paused once its running tasks end."+pauseResumeHelp, (*client.Client).Pause),
+		newExecutionControlCmd("resume", "Resume a paused workflow", "Resume a paused workflow."+pauseResumeHelp, (*client.Client).Resume))
 	return cmd
 }
 
@@ -306,12 +307,7 @@ func tail(ctx context.Context, c *client.Client, id string, stdout, stderr io.Wr
 }
 
 func newExecutionCancelCmd() *cobra.Command {
-	var af apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "cancel ID",
-		Short: "Cancel an execution (and its children)",
-		Long: `Cancel an execution: one not started yet is canceled at once; a running one
+	return newExecutionControlCmd("cancel", "Cancel an execution (and its children)", `Cancel an execution: one not started yet is canceled at once; a running one
 becomes canceling, its process group is killed, and it becomes canceled.
 The children of a workflow are canceled too.
 
@@ -321,37 +317,11 @@ Flags:
   --json   print the execution as the API answers it
 
 Exit codes: 0 canceled or canceling; 1 the execution has finished already
-(HTTP 409), is unknown, or the API cannot be reached; 2 bad arguments.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			c, err := af.client()
-			if err != nil {
-				return err
-			}
-			ex, err := c.Cancel(cmd.Context(), args[0])
-			if err != nil {
-				return apiExit(err)
-			}
-			if asJSON {
-				return writeJSONOut(cmd.OutOrStdout(), ex)
-			}
-			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", ex.ID, ex.Status)
-			return err
-		},
-	}
-	flagErrors(cmd)
-	af.add(cmd)
-	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print JSON")
-	return cmd
+(HTTP 409), is unknown, or the API cannot be reached; 2 bad arguments.`, (*client.Client).Cancel)
 }
 
-func newExecutionControlCmd(name, short string, fn func(*client.Client, context.Context, string) (store.Execution, error)) *cobra.Command {
-	var af apiFlags
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   name + " ID",
-		Short: short,
-		Long: short + `.
+// pauseResumeHelp is the help of pause and resume after their summary.
+const pauseResumeHelp = `
 
 Only workflow executions pause and resume. A paused workflow's checkpoint is
 kept, so it stays paused across a restart of the engine.
@@ -363,8 +333,18 @@ Flags:
 
 Exit codes: 0 done; 1 the execution is not a workflow or not in a status
 that allows it (HTTP 409), is unknown, or the API cannot be reached; 2 bad
-arguments.`,
-		Args: cobra.ExactArgs(1),
+arguments.`
+
+// newExecutionControlCmd is a command that asks the API to change an
+// execution (cancel, pause, resume) and prints its id and status after.
+func newExecutionControlCmd(name, short, long string, fn func(*client.Client, context.Context, string) (store.Execution, error)) *cobra.Command {
+	var af apiFlags
+	var asJSON bool
+	cmd := &cobra.Command{
+		Use:   name + " ID",
+		Short: short,
+		Long:  long,
+		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			c, err := af.client()
 			if err != nil {
@@ -460,21 +440,7 @@ reached; 2 bad arguments.`,
 				_, err := fmt.Fprintln(cmd.OutOrStdout(), ex.ID)
 				return err
 			}
-			if ex, err = c.Wait(ctx, ex.ID, 0); err != nil {
-				return apiExit(err)
-			}
-			if asJSON {
-				err = writeJSONOut(cmd.OutOrStdout(), ex)
-			} else {
-				err = printExecution(cmd.OutOrStdout(), ex)
-			}
-			if err != nil {
-				return err
-			}
-			if ex.Status != store.StatusSucceeded {
-				return &exitError{code: 1}
-			}
-			return nil
+			return waitAndPrint(cmd, c, ex.ID, asJSON)
 		},
 	}
 	flagErrors(cmd)
@@ -483,6 +449,27 @@ reached; 2 bad arguments.`,
 	cmd.Flags().BoolVar(&async, "async", false, "return the new execution's id at once")
 	cmd.Flags().BoolVarP(&asJSON, "json", "j", false, "print JSON")
 	return cmd
+}
+
+// waitAndPrint waits for execution id to finish, prints it (as JSON with
+// asJSON) and exits 1 unless it succeeded.
+func waitAndPrint(cmd *cobra.Command, c *client.Client, id string, asJSON bool) error {
+	ex, err := c.Wait(cmd.Context(), id, 0)
+	if err != nil {
+		return apiExit(err)
+	}
+	if asJSON {
+		err = writeJSONOut(cmd.OutOrStdout(), ex)
+	} else {
+		err = printExecution(cmd.OutOrStdout(), ex)
+	}
+	if err != nil {
+		return err
+	}
+	if ex.Status != store.StatusSucceeded {
+		return &exitError{code: 1}
+	}
+	return nil
 }
 
 func writeJSONOut(w io.Writer, v any) error {

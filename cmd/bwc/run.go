@@ -10,7 +10,6 @@ import (
 
 	"github.com/bwc-project/bwc/internal/api"
 	"github.com/bwc-project/bwc/internal/pack"
-	"github.com/bwc-project/bwc/internal/store"
 )
 
 func newRunCmd() *cobra.Command {
@@ -88,22 +87,7 @@ listed) or cannot be reached; 2 bad arguments.`,
 					return apiExit(err)
 				}
 			}
-			ex, err = c.Wait(ctx, ex.ID, 0)
-			if err != nil {
-				return apiExit(err)
-			}
-			if asJSON {
-				err = writeJSONOut(cmd.OutOrStdout(), ex)
-			} else {
-				err = printExecution(cmd.OutOrStdout(), ex)
-			}
-			if err != nil {
-				return err
-			}
-			if ex.Status != store.StatusSucceeded {
-				return &exitError{code: 1}
-			}
-			return nil
+			return waitAndPrint(cmd, c, ex.ID, asJSON)
 		},
 	}
 	flagErrors(cmd)
