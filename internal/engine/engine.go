@@ -133,8 +133,6 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	if err != nil {
 		return nil, err
 	}
-	fns := rule.Functions{KV: e.kv, Secret: e.secret, Config: configs.value}
-
 	cipher, err := secretCipher(filepath.Join(filepath.Dir(cfg.DBPath), SecretKeyFileName))
 	if err != nil {
 		return nil, err
@@ -145,6 +143,7 @@ func Open(ctx context.Context, cfg Config) (*Engine, error) {
 	}
 	st := db // writes are group-committed by the store itself
 	e.Store = st
+	fns := enforcer.DatastoreFunctions(st, configs.value)
 	ok := false
 	defer func() {
 		if !ok {
@@ -338,29 +337,6 @@ func (e *Engine) ensureAPIKey(ctx context.Context) error {
 		return fmt.Errorf("storing the admin API key: %w", err)
 	}
 	return nil
-}
-
-// kv is $kv(scope, key) of rule templates.
-func (e *Engine) kv(ctx context.Context, scope, key string) (any, error) {
-	ref := store.KeyRef{Scope: store.Scope(scope), Name: key}
-	kv, err := e.Store.GetKeyValue(ctx, ref, false)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("reading datastore key %s: %w", ref, err)
-	}
-	return kv.Value, nil
-}
-
-// secret is $secret(key): a system-scope secret, decrypted.
-func (e *Engine) secret(ctx context.Context, key string) (any, error) {
-	ref := store.KeyRef{Scope: store.ScopeSystem, Name: key}
-	kv, err := e.Store.GetKeyValue(ctx, ref, true)
-	if err != nil {
-		return nil, fmt.Errorf("reading secret %s: %w", key, err)
-	}
-	return kv.Value, nil
 }
 
 // SecretKeyFileName is the file, beside the database, holding the key that

@@ -256,29 +256,9 @@ func (d *Deps) init() {
 
 // functions are $kv(), $secret() and $config() of templates.
 func (d *Deps) functions() rule.Functions {
-	return rule.Functions{
-		KV: func(ctx context.Context, scope, key string) (any, error) {
-			ref := store.KeyRef{Scope: store.Scope(scope), Name: key}
-			kv, err := d.Store.GetKeyValue(ctx, ref, false)
-			if errors.Is(err, store.ErrNotFound) {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("reading datastore key %s: %w", ref, err)
-			}
-			return kv.Value, nil
-		},
-		Secret: func(ctx context.Context, key string) (any, error) {
-			kv, err := d.Store.GetKeyValue(ctx, store.KeyRef{Scope: store.ScopeSystem, Name: key}, true)
-			if err != nil {
-				return nil, fmt.Errorf("reading secret %s: %w", key, err)
-			}
-			return kv.Value, nil
-		},
-		Config: func(_ context.Context, packRef, key string) (any, error) {
-			return d.Configs[packRef][key], nil
-		},
-	}
+	return enforcer.DatastoreFunctions(d.Store, func(_ context.Context, packRef, key string) (any, error) {
+		return d.Configs[packRef][key], nil
+	})
 }
 
 // machines names the state machines; the account comes from the function's
