@@ -2,6 +2,8 @@ package enforcer
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -112,4 +114,38 @@ func TimeoutInquiry(ctx context.Context, st InquiryStore, id string) (store.Inqu
 		return got, "", fmt.Errorf("timing out inquiry %s: %w", id, err)
 	}
 	return got, fmt.Sprintf("inquiry %s got no response within %s", id, InquiryDeadline(got).Sub(got.CreatedAt)), nil
+}
+
+// InquiryID is the id of the inquiry an execution of core.ask creates, in
+// both engines (so a retried ask finds the inquiry it created).
+func InquiryID(executionID string) string {
+	sum := sha256.Sum256([]byte("inquiry\x00" + executionID))
+	return "iq-" + hex.EncodeToString(sum[:12])
+}
+
+// NewInquiry is the inquiry core.ask's execution executionID asks at time
+// at, from its parameters (param reads one: schema, users, roles, ttl).
+// Outcomes: the inquiry to create; an error for a schema that does not
+// encode as JSON.
+func NewInquiry(executionID string, param func(name string) any, at time.Time) (store.Inquiry, error) {
+	schema, err := json.Marshal(param("schema"))
+	if err != nil {
+		return store.Inquiry{}, fmt.Errorf("schema: %w", err)
+	}
+	return store.Inquiry{
+		ID: InquiryID(executionID), ExecutionID: executionID, Schema: schema,
+		Users: stringList(param("users")), Roles: stringList(param("roles")),
+		CreatedAt: at, TimeoutAt: at.Add(InquiryTTL(param("ttl"))),
+	}, nil
+}
+
+func stringList(v any) []string {
+	list, _ := v.([]any)
+	var out []string
+	for _, e := range list {
+		if s, ok := e.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
 }

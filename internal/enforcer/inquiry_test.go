@@ -3,7 +3,9 @@ package enforcer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -83,5 +85,27 @@ func TestTimeoutInquiry(t *testing.T) {
 	}
 	if got, _, err := enforcer.TimeoutInquiry(ctx, db, "iq-b"); !errors.Is(err, store.ErrConflict) || got.Status != store.InquiryResponded {
 		t.Errorf("timeout after a response: %s %v, want responded and store.ErrConflict", got.Status, err)
+	}
+}
+
+func TestNewInquiry(t *testing.T) {
+	at := time.Date(2026, 11, 30, 1, 0, 0, 0, time.UTC)
+	params := map[string]any{"schema": map[string]any{"type": "object"}, "users": []any{"ann", 3}, "roles": []any{"ops"}, "ttl": 5.0}
+	q, err := enforcer.NewInquiry("ex-1", func(n string) any { return params[n] }, at)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if q.ID != enforcer.InquiryID("ex-1") || q.ID == enforcer.InquiryID("ex-2") || q.ExecutionID != "ex-1" {
+		t.Errorf("ids %s %s: want the id derived from the execution", q.ID, q.ExecutionID)
+	}
+	if string(q.Schema) != `{"type":"object"}` || fmt.Sprint(q.Users) != "[ann]" || fmt.Sprint(q.Roles) != "[ops]" {
+		t.Errorf("schema %s users %v roles %v", q.Schema, q.Users, q.Roles)
+	}
+	if !q.CreatedAt.Equal(at) || q.TimeoutAt.Sub(at) != 5*time.Minute {
+		t.Errorf("created %s, times out %s: want ttl 5 minutes after", q.CreatedAt, q.TimeoutAt)
+	}
+	params["schema"] = func() {}
+	if _, err := enforcer.NewInquiry("ex-1", func(n string) any { return params[n] }, at); err == nil || !strings.Contains(err.Error(), "schema") {
+		t.Errorf("a schema that does not encode: %v, want an error naming it", err)
 	}
 }

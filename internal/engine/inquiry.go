@@ -2,8 +2,6 @@ package engine
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -50,10 +48,7 @@ func newInquirer(st InquiryStore, pub Publisher) *inquirer {
 }
 
 // InquiryID is the id of the inquiry an execution of core.ask creates.
-func InquiryID(executionID string) string {
-	sum := sha256.Sum256([]byte("inquiry\x00" + executionID))
-	return "iq-" + hex.EncodeToString(sum[:12])
-}
+func InquiryID(executionID string) string { return enforcer.InquiryID(executionID) }
 
 // Run implements runner.Runner.
 func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, error) {
@@ -63,13 +58,13 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 		}
 		return req.Parameters[name]
 	}
-	schema, err := json.Marshal(p("schema"))
+	newInq, err := enforcer.NewInquiry(req.ExecutionID, p, q.now())
 	if err != nil {
-		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameInvalidParameters, Err: fmt.Errorf("schema: %w", err)}
+		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameInvalidParameters, Err: err}
 	}
-	ttl := enforcer.InquiryTTL(p("ttl"))
+	ttl := newInq.TimeoutAt.Sub(newInq.CreatedAt)
 	route, _ := p("route").(string)
-	id := InquiryID(req.ExecutionID)
+	id := newInq.ID
 	ch := make(chan json.RawMessage, 1)
 	q.mu.Lock()
 	q.waiting[id] = ch
@@ -79,12 +74,7 @@ func (q *inquirer) Run(ctx context.Context, req runner.Request) (runner.Result, 
 		delete(q.waiting, id)
 		q.mu.Unlock()
 	}()
-	at := q.now()
-	inq, err := q.st.CreateInquiry(ctx, store.Inquiry{
-		ID: id, ExecutionID: req.ExecutionID, Schema: schema,
-		Users: stringList(p("users")), Roles: stringList(p("roles")),
-		CreatedAt: at, TimeoutAt: at.Add(ttl),
-	})
+	inq, err := q.st.CreateInquiry(ctx, newInq)
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return runner.Result{}, &runner.ActionError{Name: runner.ErrNameStartFailed, Err: fmt.Errorf("recording inquiry %s: %w", id, err)}
 	}
@@ -158,17 +148,6 @@ func (q *inquirer) Respond(ctx context.Context, id string, response map[string]a
 		}
 	}
 	return got, nil
-}
-
-func stringList(v any) []string {
-	list, _ := v.([]any)
-	var out []string
-	for _, e := range list {
-		if s, ok := e.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
 
 func decode(raw json.RawMessage) any {

@@ -376,18 +376,14 @@ func (h *Runner) ask(ctx context.Context, log *slog.Logger, ex store.Execution, 
 	if token == "" {
 		return nil, FunctionError(ErrNameUnsupported, "core.ask runs on AWS only as a workflow task (lambda:invoke.waitForTaskToken): there is no task token to answer")
 	}
-	schema, err := json.Marshal(params["schema"])
+	inq, err := enforcer.NewInquiry(ex.ID, func(name string) any { return params[name] }, h.d.Now())
 	if err != nil {
-		return nil, FunctionError(runner.ErrNameInvalidParameters, fmt.Sprintf("schema: %v", err))
+		return nil, FunctionError(runner.ErrNameInvalidParameters, err.Error())
 	}
-	id := InquiryID(ex.ID)
-	at := h.d.Now()
-	_, err = h.d.Store.CreateInquiry(ctx, store.Inquiry{
-		ID: id, ExecutionID: ex.ID, Schema: schema, TaskToken: token,
-		Users: stringList(params["users"]), Roles: stringList(params["roles"]),
-		// The inquiry function's sweep times it out (SweepInquiries).
-		CreatedAt: at, TimeoutAt: at.Add(enforcer.InquiryTTL(params["ttl"])),
-	})
+	// The inquiry function's sweep times it out (SweepInquiries).
+	inq.TaskToken = token
+	id := inq.ID
+	_, err = h.d.Store.CreateInquiry(ctx, inq)
 	if err != nil && !errors.Is(err, store.ErrAlreadyExists) {
 		return nil, FunctionError(ErrNameInternal, fmt.Sprintf("recording inquiry %s: %v", id, err))
 	}
@@ -402,13 +398,6 @@ func (h *Runner) ask(ctx context.Context, log *slog.Logger, ex store.Execution, 
 	}
 	log.Info("inquiry waiting for a response", "inquiry", id)
 	return map[string]any{"inquiry": id}, nil
-}
-
-// InquiryID is the id of the inquiry an execution of core.ask creates (the
-// embedded engine's).
-func InquiryID(executionID string) string {
-	sum := sha256.Sum256([]byte("inquiry\x00" + executionID))
-	return "iq-" + hex.EncodeToString(sum[:12])
 }
 
 // childID is the id of the execution a workflow task attempt runs as.
@@ -431,15 +420,4 @@ func execContext(c map[string]any) store.ExecutionContext {
 func str(m map[string]any, k string) string {
 	s, _ := m[k].(string)
 	return s
-}
-
-func stringList(v any) []string {
-	list, _ := v.([]any)
-	var out []string
-	for _, e := range list {
-		if s, ok := e.(string); ok {
-			out = append(out, s)
-		}
-	}
-	return out
 }
