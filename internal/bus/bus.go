@@ -239,33 +239,12 @@ func (b *Bus) PutEvents(ctx context.Context, entries []Entry) (Output, error) {
 
 // record validates an entry and writes its trigger instance.
 func (b *Bus) record(ctx context.Context, e Entry) (EntryResult, delivery, error) {
-	if e.Trigger == "" {
-		return EntryResult{ErrorCode: ErrCodeInvalid}, delivery{}, errors.New("entry has no trigger type")
-	}
-	payload, err := json.Marshal(nonNil(e.Payload))
+	ti, err := NewTriggerInstance(e, b.opts.NewID, b.opts.Now)
 	if err != nil {
-		return EntryResult{ErrorCode: ErrCodeInvalid}, delivery{}, fmt.Errorf("encoding the payload of a %s event: %w", e.Trigger, err)
+		return EntryResult{ErrorCode: ErrCodeInvalid}, delivery{}, err
 	}
-	if e.ID == "" {
-		e.ID = b.opts.NewID()
-	}
-	at := e.Time
-	if at.IsZero() {
-		at = b.opts.Now()
-	}
-	tiID := store.TriggerInstanceID(e.ID)
-	tag := e.TraceTag
-	if tag == "" {
-		tag = tiID
-	}
-	ti := store.TriggerInstance{
-		ID:            tiID,
-		Trigger:       e.Trigger,
-		Payload:       payload,
-		OccurredAt:    at,
-		SourceEventID: e.ID,
-		TraceTag:      tag,
-	}
+	tiID := ti.ID
+	e.ID = ti.SourceEventID
 	d, err := b.prepare(ti, e.TriggerParameters, e.Payload)
 	if err != nil {
 		return EntryResult{ErrorCode: ErrCodeInvalid}, delivery{}, err
@@ -362,6 +341,36 @@ func (b *Bus) deliver(ctx context.Context, d delivery) {
 	if _, err := b.rec.SetTriggerInstanceStatus(ctx, d.ti.ID, store.TriggerPending, to); err != nil && !errors.Is(err, store.ErrConflict) {
 		log.Error("recording that a trigger instance was processed", "err", err)
 	}
+}
+
+// NewTriggerInstance is the trigger instance an entry records, as every
+// publisher (this bus, the EventBridge publisher on AWS) records it: the
+// event id (newID when the entry has none), the trigger instance id derived
+// from it, the payload as JSON, the time (now when the entry has none) and
+// the trace tag (the trigger instance id when the entry has none). An entry
+// without a trigger type or with a payload that does not encode is an
+// error (ErrCodeInvalid).
+func NewTriggerInstance(e Entry, newID func() string, now func() time.Time) (store.TriggerInstance, error) {
+	if e.Trigger == "" {
+		return store.TriggerInstance{}, errors.New("entry has no trigger type")
+	}
+	payload, err := json.Marshal(nonNil(e.Payload))
+	if err != nil {
+		return store.TriggerInstance{}, fmt.Errorf("encoding the payload of a %s event: %w", e.Trigger, err)
+	}
+	if e.ID == "" {
+		e.ID = newID()
+	}
+	at := e.Time
+	if at.IsZero() {
+		at = now()
+	}
+	tiID := store.TriggerInstanceID(e.ID)
+	tag := e.TraceTag
+	if tag == "" {
+		tag = tiID
+	}
+	return store.TriggerInstance{ID: tiID, Trigger: e.Trigger, Payload: payload, OccurredAt: at, SourceEventID: e.ID, TraceTag: tag}, nil
 }
 
 func nonNil(m map[string]any) map[string]any {

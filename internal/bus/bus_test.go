@@ -5,8 +5,10 @@ import (
 	"errors"
 	"path/filepath"
 	"sort"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bwc-project/bwc/internal/bus"
 	"github.com/bwc-project/bwc/internal/rule"
@@ -209,4 +211,31 @@ func equal(a, b []string) bool {
 		}
 	}
 	return true
+}
+
+func TestNewTriggerInstance(t *testing.T) {
+	at := time.Date(2026, 11, 30, 1, 2, 3, 0, time.UTC)
+	newID := func() string { return "gen" }
+	now := func() time.Time { return at }
+	ti, err := bus.NewTriggerInstance(bus.Entry{Trigger: "p.t"}, newID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti.SourceEventID != "gen" || ti.ID != store.TriggerInstanceID("gen") || ti.TraceTag != ti.ID || !ti.OccurredAt.Equal(at) || string(ti.Payload) != "{}" {
+		t.Errorf("defaults: %+v", ti)
+	}
+	given := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	ti, err = bus.NewTriggerInstance(bus.Entry{ID: "ev-1", Trigger: "p.t", TraceTag: "tr", Time: given, Payload: map[string]any{"n": 1}}, newID, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ti.SourceEventID != "ev-1" || ti.ID != store.TriggerInstanceID("ev-1") || ti.TraceTag != "tr" || !ti.OccurredAt.Equal(given) || string(ti.Payload) != `{"n":1}` {
+		t.Errorf("given: %+v", ti)
+	}
+	if _, err := bus.NewTriggerInstance(bus.Entry{}, newID, now); err == nil || !strings.Contains(err.Error(), "trigger type") {
+		t.Errorf("no trigger: %v", err)
+	}
+	if _, err := bus.NewTriggerInstance(bus.Entry{Trigger: "p.t", Payload: map[string]any{"f": func() {}}}, newID, now); err == nil || !strings.Contains(err.Error(), "payload") {
+		t.Errorf("payload that does not encode: %v", err)
+	}
 }

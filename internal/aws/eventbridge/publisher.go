@@ -178,37 +178,22 @@ func (p *Publisher) PutEvents(ctx context.Context, entries []bus.Entry) (bus.Out
 // record validates an entry, writes its trigger instance and builds the
 // EventBridge entry; send is false for a duplicate already processed.
 func (p *Publisher) record(ctx context.Context, e bus.Entry) (res bus.EntryResult, req types.PutEventsRequestEntry, send bool, err error) {
-	if e.Trigger == "" {
-		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, errors.New("entry has no trigger type")
+	newTI, err := bus.NewTriggerInstance(e, p.opts.NewID, p.opts.Now)
+	if err != nil {
+		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, err
 	}
 	payload := e.Payload
 	if payload == nil {
 		payload = map[string]any{}
 	}
-	raw, err := json.Marshal(payload)
-	if err != nil {
-		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, fmt.Errorf("encoding the payload of a %s event: %w", e.Trigger, err)
-	}
-	if e.ID == "" {
-		e.ID = p.opts.NewID()
-	}
-	at := e.Time
-	if at.IsZero() {
-		at = p.opts.Now()
-	}
-	tiID := store.TriggerInstanceID(e.ID)
-	tag := e.TraceTag
-	if tag == "" {
-		tag = tiID
-	}
+	e.ID = newTI.SourceEventID
+	tiID, tag, at := newTI.ID, newTI.TraceTag, newTI.OccurredAt
 	// An event EventBridge cannot take is refused before it is recorded:
 	// recorded, it would stay pending and never be sent.
 	if _, err := p.entry(tiID, e, payload, tag, at); err != nil {
 		return bus.EntryResult{ErrorCode: bus.ErrCodeInvalid}, req, false, err
 	}
-	ti, err := p.rec.CreateTriggerInstance(ctx, store.TriggerInstance{
-		ID: tiID, Trigger: e.Trigger, Payload: raw, OccurredAt: at, SourceEventID: e.ID, TraceTag: tag,
-	})
+	ti, err := p.rec.CreateTriggerInstance(ctx, newTI)
 	res = bus.EntryResult{EventID: e.ID, TriggerInstanceID: tiID}
 	switch {
 	case errors.Is(err, store.ErrAlreadyExists):
