@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+
+	"gopkg.in/yaml.v3"
 )
 
 const (
@@ -21,7 +25,56 @@ func runBWC(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	return code, out.String(), errb.String()
 }
 
+// shipped counts what the shipped packs hold by reading their files (not
+// through the pack loader the commands use): the summary line of `bwc pack
+// validate`, and the number of actions and rules of the examples pack.
+func shipped(t *testing.T) (summary string, exampleActions, exampleRules int) {
+	t.Helper()
+	glob := func(pattern string) []string {
+		m, err := filepath.Glob(filepath.Join(testPacks, pattern))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	read := func(file string, v any) {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := yaml.Unmarshal(b, v); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	packs, actions, workflows := len(glob("*/pack.yaml")), glob("*/actions/*.yaml"), 0
+	for _, f := range actions {
+		var a struct {
+			RunnerType string `yaml:"runner_type"`
+		}
+		read(f, &a)
+		if a.RunnerType == "workflow" {
+			workflows++
+		}
+	}
+	sensors, triggerTypes := glob("*/sensors/*.yaml"), 0
+	for _, f := range sensors {
+		var sn struct {
+			TriggerTypes []any `yaml:"trigger_types"`
+		}
+		read(f, &sn)
+		triggerTypes += len(sn.TriggerTypes)
+	}
+	workflowWord := "workflow"
+	if workflows != 1 {
+		workflowWord = "workflows"
+	}
+	summary = fmt.Sprintf("valid: %d packs, %d actions (%d %s), %d rules, %d sensors, %d trigger types, %d policies",
+		packs, len(actions), workflows, workflowWord, len(glob("*/rules/*.yaml")), len(sensors), triggerTypes, len(glob("*/policies/*.yaml")))
+	return summary, len(glob("examples/actions/*.yaml")), len(glob("examples/rules/*.yaml"))
+}
+
 func TestPackCommands(t *testing.T) {
+	summary, exampleActions, exampleRules := shipped(t)
 	tests := []struct {
 		name      string
 		args      []string
@@ -30,7 +83,7 @@ func TestPackCommands(t *testing.T) {
 		stderrHas string
 	}{
 		{"validate the shipped packs", []string{"pack", "validate", testPacks}, 0,
-			[]string{"PACK ", "core ", "examples ", "valid: 2 packs, 13 actions (1 workflow), 6 rules, 4 sensors, 7 trigger types, 2 policies"}, ""},
+			[]string{"PACK ", "core ", "examples ", summary}, ""},
 		{"validate a broken pack", []string{"pack", "validate", testPacks + "/core", testBadPack}, 1,
 			[]string{
 				`bad/ops/rules/on_alert.yaml:14:8: action.ref: action ops.restrt does not exist (did you mean "ops.restart"?)`,
@@ -43,7 +96,7 @@ func TestPackCommands(t *testing.T) {
 		{"list", []string{"pack", "list", testPacks}, 0, []string{"core ", "1.0.0", "examples "}, ""},
 		{"list a broken pack notes its problems", []string{"pack", "list", testBadPack}, 0, []string{"ops "}, "problems; bwc pack validate lists them"},
 		{"show a pack", []string{"pack", "show", "examples", "--packs", testPacks}, 0,
-			[]string{"pack examples 1.0.0", "ACTIONS (5)", "examples.remediate_disk", "RULES (6)", "examples.disk_alert", "TRIGGER TYPES (1)", "examples.deployment", "POLICIES (2)", "CONFIG (4)"}, ""},
+			[]string{"pack examples 1.0.0", fmt.Sprintf("ACTIONS (%d)", exampleActions), "examples.remediate_disk", fmt.Sprintf("RULES (%d)", exampleRules), "examples.disk_alert", "TRIGGER TYPES (1)", "examples.deployment", "POLICIES (2)", "CONFIG (4)"}, ""},
 		{"show an action", []string{"pack", "show", "core.echo", "--packs", testPacks}, 0,
 			[]string{"action core.echo", "runner:", "local-shell-cmd", "message", "immutable"}, ""},
 		{"show a workflow action", []string{"pack", "show", "examples.remediate_disk", "--packs", testPacks}, 0,
