@@ -1,8 +1,10 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -138,7 +140,7 @@ Output: the name, scope, value, whether it is a secret, when it was last
 set and when it expires.
 
 ` + keyExitCodes,
-		Args: cobra.ExactArgs(1),
+		Args: keyArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			scope, err := sf.get()
 			if err != nil {
@@ -189,7 +191,7 @@ Flags:
 Output: the scope and name of the pair that was set.
 
 ` + keyExitCodes,
-		Args: cobra.ExactArgs(2),
+		Args: keyArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			scope, err := sf.get()
 			if err != nil {
@@ -240,7 +242,7 @@ Flags:
 Output: the scope and name of the pair that was deleted.
 
 ` + keyExitCodes,
-		Args: cobra.ExactArgs(1),
+		Args: keyArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			scope, err := sf.get()
 			if err != nil {
@@ -307,4 +309,18 @@ func oneLine(s string, n int) string {
 		s += "…"
 	}
 	return s
+}
+
+// keyArgs takes exactly n arguments, the first a key name, which must not
+// be empty.
+func keyArgs(n int) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if err := cobra.ExactArgs(n)(cmd, args); err != nil {
+			return err
+		}
+		if strings.TrimSpace(args[0]) == "" {
+			return errors.New("NAME is empty: expected the key's name")
+		}
+		return nil
+	}
 }

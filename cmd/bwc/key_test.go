@@ -33,6 +33,8 @@ func TestKeyCommands(t *testing.T) {
 		{"bad scope", []string{"key", "list", "--scope", "global"}, 2, nil, nil, "expected system or user"},
 		{"negative ttl", []string{"key", "set", "a", "b", "--ttl", "-1"}, 2, nil, nil, "--ttl"},
 		{"set without a value", []string{"key", "set", "a"}, 2, nil, nil, "usage: bwc key set"},
+		{"set an empty name", []string{"key", "set", "", "b"}, 2, nil, nil, "NAME is empty"},
+		{"get a blank name", []string{"key", "get", " "}, 2, nil, nil, "NAME is empty"},
 		{"delete", []string{"key", "delete", "app.region"}, 0, []string{"deleted system/app.region"}, nil, ""},
 		{"get deleted key", []string{"key", "get", "app.region"}, 1, nil, nil, "404"},
 		{"delete again", []string{"key", "delete", "app.region"}, 1, nil, nil, "404"},
